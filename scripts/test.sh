@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# make test: lint, pytest, every molecule scenario. Starts (and afterwards stops) a Docker
+# engine when none answers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+trap 'scripts/docker-down.sh' EXIT
+t0=$(date +%s)
+scripts/lint.sh
+echo "=== lint done in $(( $(date +%s) - t0 )) s"
+t1=$(date +%s)
+scripts/unit.sh
+echo "=== pytest done in $(( $(date +%s) - t1 )) s"
+t2=$(date +%s)
+scripts/molecule.sh test
+echo "=== molecule done in $(( $(date +%s) - t2 )) s; make test total $(( $(date +%s) - t0 )) s"

@@ -1,0 +1,179 @@
+"""Policy profiles: load, check and render.
+
+A profile is a YAML file under ``policies/`` (or any path). The same loaded profile is what
+the templates render (``render_nginx`` / ``render_openssl``), what the filter plugins validate
+against and what the scanner judges; nothing else holds TLS parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tlsward.errors import PolicyError
+
+DEFAULT_POLICY = "biometric-strict"
+POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+SAFE_PROTOCOLS = ("TLSv1.2", "TLSv1.3")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+_REQUIRED_KEYS = (
+    "schema", "name", "title", "sources", "protocols", "tls12_ciphers", "tls13_ciphersuites",
+    "require_forward_secrecy", "require_aead", "groups", "server_cipher_preference",
+    "certificate", "mtls", "hsts", "ocsp_stapling", "session", "early_data",
+)
+
+
+def policy_dirs() -> list[Path]:
+    """Where profiles are looked up: ``TLSWARD_POLICY_PATH`` (colon separated) then the shipped ones."""
+    extra = [Path(p) for p in os.environ.get("TLSWARD_POLICY_PATH", "").split(":") if p]
+    return [*extra, POLICY_DIR]
+
+
+def available_policies() -> list[str]:
+    names: set[str] = set()
+    for directory in policy_dirs():
+        if directory.is_dir():
+            names.update(p.stem for p in directory.glob("*.yml"))
+    return sorted(names)
+
+
+def load_policy(policy: str | dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return a checked copy of a profile given by name, file path or already-loaded dict."""
+    if policy is None:
+        policy = DEFAULT_POLICY
+    if isinstance(policy, dict):
+        data = copy.deepcopy(policy)
+        _check(data, origin=str(data.get("name", "<inline policy>")))
+        return data
+    if not isinstance(policy, str):
+        raise PolicyError("policy", f"policy must be a profile name or a mapping, got {type(policy).__name__}")
+    return copy.deepcopy(_load_cached(policy))
+
+
+@functools.cache
+def _load_cached(policy: str) -> dict[str, Any]:
+    path = _resolve(policy)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PolicyError("policy", f"{path}: cannot be read as YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PolicyError("policy", f"{path}: a profile must be a mapping")
+    _check(data, origin=str(path))
+    return data
+
+
+def _resolve(policy: str) -> Path:
+    if "/" in policy or policy.endswith((".yml", ".yaml")):
+        path = Path(policy)
+        if not path.is_file():
+            raise PolicyError("policy", f"policy file {policy!r} does not exist")
+        return path
+    if not _NAME.match(policy):
+        raise PolicyError("policy", f"{policy!r} is not a valid profile name")
+    for directory in policy_dirs():
+        candidate = directory / f"{policy}.yml"
+        if candidate.is_file():
+            return candidate
+    known = ", ".join(available_policies())
+    raise PolicyError("policy", f"unknown policy {policy!r} (known: {known})")
+
+
+def _check(data: dict[str, Any], origin: str) -> None:
+    problems = [f"{origin}: missing key {key!r}" for key in _REQUIRED_KEYS if key not in data]
+    if problems:
+        raise PolicyError("policy", problems)
+    if data["schema"] != 1:
+        problems.append(f"{origin}: schema {data['schema']!r} is not supported (1 is)")
+    if not data["sources"]:
+        problems.append(f"{origin}: a profile must cite its sources")
+    allowed = data["protocols"].get("allowed", [])
+    for proto in allowed:
+        if proto not in SAFE_PROTOCOLS:
+            problems.append(f"{origin}: protocol {proto!r} is not allowed in any tlsward profile")
+    for proto in data["protocols"].get("required", []):
+        if proto not in allowed:
+            problems.append(f"{origin}: required protocol {proto!r} is not in protocols.allowed")
+    if "TLSv1.2" in allowed and not data["tls12_ciphers"]:
+        problems.append(f"{origin}: TLSv1.2 is allowed but tls12_ciphers is empty")
+    if "TLSv1.3" in allowed and not data["tls13_ciphersuites"]:
+        problems.append(f"{origin}: TLSv1.3 is allowed but tls13_ciphersuites is empty")
+    if not data["groups"] or not all(isinstance(g, dict) and "name" in g for g in data["groups"]):
+        problems.append(f"{origin}: groups must be a non-empty list of {{name: ...}} mappings")
+    if data["ocsp_stapling"] not in ("required", "when_available", "off"):
+        problems.append(f"{origin}: ocsp_stapling must be required, when_available or off")
+    if problems:
+        raise PolicyError("policy", problems)
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    match = re.search(r"(\d+)\.(\d+)\.(\d+)", version or "")
+    if not match:
+        raise PolicyError("policy", f"cannot read an OpenSSL version from {version!r}")
+    return tuple(int(x) for x in match.groups())
+
+
+def groups_for(policy: str | dict[str, Any], openssl_version: str | None = None) -> list[str]:
+    """The profile's groups in order, keeping a group with ``min_openssl`` only where supported.
+
+    ``openssl_version`` is the target's ``openssl version`` output (e.g. ``OpenSSL 3.0.15 3 Sep
+    2024``); ``None`` keeps only the groups without a version requirement.
+    """
+    data = load_policy(policy)
+    have = _version_tuple(openssl_version) if openssl_version else None
+    out = []
+    for group in data["groups"]:
+        need = group.get("min_openssl")
+        if need is None or (have is not None and have >= _version_tuple(need)):
+            out.append(group["name"])
+    return out
+
+
+def render_nginx(policy: str | dict[str, Any], openssl_version: str | None = None) -> dict[str, Any]:
+    """Values the nginx templates write, all derived from the profile."""
+    data = load_policy(policy)
+    return {
+        "name": data["name"],
+        "ssl_protocols": " ".join(data["protocols"]["allowed"]),
+        "ssl_ciphers": ":".join(data["tls12_ciphers"]) if "TLSv1.2" in data["protocols"]["allowed"] else "",
+        "ciphersuites": ":".join(data["tls13_ciphersuites"]),
+        "ssl_ecdh_curve": ":".join(groups_for(data, openssl_version)),
+        "ssl_prefer_server_ciphers": "on" if data["server_cipher_preference"] else "off",
+        "hsts": _hsts_value(data),
+        "ocsp_stapling": data["ocsp_stapling"],
+        "mtls_required": bool(data["mtls"]["required"]),
+        "verify_depth": int(data["mtls"].get("verify_depth", 2)),
+        "session_tickets": bool(data["session"]["tickets"]),
+        "session_timeout_seconds": int(data["session"]["timeout_seconds"]),
+        "early_data": bool(data["early_data"]["allowed"]),
+    }
+
+
+def render_openssl(policy: str | dict[str, Any], openssl_version: str | None = None) -> dict[str, str]:
+    """Values for the system-wide OpenSSL ``system_default`` section."""
+    data = load_policy(policy)
+    allowed = data["protocols"]["allowed"]
+    return {
+        "MinProtocol": min(allowed, key=PROTOCOLS.index),
+        "MaxProtocol": max(allowed, key=PROTOCOLS.index),
+        "CipherString": ":".join(data["tls12_ciphers"]) or "DEFAULT",
+        "Ciphersuites": ":".join(data["tls13_ciphersuites"]),
+        "Groups": ":".join(groups_for(data, openssl_version)),
+    }
+
+
+def _hsts_value(data: dict[str, Any]) -> str:
+    hsts = data["hsts"]
+    if not hsts.get("required"):
+        return ""
+    value = f"max-age={int(hsts['min_max_age'])}"
+    if hsts.get("include_subdomains"):
+        value += "; includeSubDomains"
+    return value
