@@ -7,13 +7,14 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from tlsward.errors import TlswardError
-from tlsward.policy import load_policy, render_nginx, render_openssl
+from tlsward.policy import effective_tls, load_policy, render_nginx, render_openssl
 
 DOCUMENTATION = r"""
 name: tls_policy
 short_description: Load a tlsward TLS policy profile and render it for nginx or OpenSSL
 description:
   - C(tls_policy) returns the whole profile (by name, file path or mapping).
+  - C(tls_effective) returns protocols, suites and groups after inventory overrides.
   - C(tls_policy_nginx) returns the values the nginx templates write.
   - C(tls_policy_openssl) returns the values of the system-wide OpenSSL policy.
   - Groups with a C(min_openssl) are kept only when I(openssl_version) is at least that version.
@@ -25,6 +26,9 @@ options:
   openssl_version:
     description: Output of C(openssl version) on the target.
     type: str
+  overrides:
+    description: Inventory overrides (protocols, tls12_ciphers, tls13_ciphersuites, groups).
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -49,18 +53,29 @@ def tls_policy(policy: Any) -> dict[str, Any]:
     return _wrap("tls_policy", load_policy, policy)
 
 
-def tls_policy_nginx(policy: Any, openssl_version: str | None = None) -> dict[str, Any]:
-    return _wrap("tls_policy_nginx", render_nginx, policy, openssl_version)
+def tls_effective(
+    policy: Any, overrides: dict[str, Any] | None = None, openssl_version: str | None = None
+) -> dict[str, list[str]]:
+    return _wrap("tls_effective", effective_tls, policy, overrides, openssl_version)
 
 
-def tls_policy_openssl(policy: Any, openssl_version: str | None = None) -> dict[str, str]:
-    return _wrap("tls_policy_openssl", render_openssl, policy, openssl_version)
+def tls_policy_nginx(
+    policy: Any, openssl_version: str | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return _wrap("tls_policy_nginx", render_nginx, policy, openssl_version, overrides)
+
+
+def tls_policy_openssl(
+    policy: Any, openssl_version: str | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, str]:
+    return _wrap("tls_policy_openssl", render_openssl, policy, openssl_version, overrides)
 
 
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "tls_policy": tls_policy,
+            "tls_effective": tls_effective,
             "tls_policy_nginx": tls_policy_nginx,
             "tls_policy_openssl": tls_policy_openssl,
         }

@@ -24,9 +24,23 @@ PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 SAFE_PROTOCOLS = ("TLSv1.2", "TLSv1.3")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 _REQUIRED_KEYS = (
-    "schema", "name", "title", "sources", "protocols", "tls12_ciphers", "tls13_ciphersuites",
-    "require_forward_secrecy", "require_aead", "groups", "server_cipher_preference",
-    "certificate", "mtls", "hsts", "ocsp_stapling", "session", "early_data",
+    "schema",
+    "name",
+    "title",
+    "sources",
+    "protocols",
+    "tls12_ciphers",
+    "tls13_ciphersuites",
+    "require_forward_secrecy",
+    "require_aead",
+    "groups",
+    "server_cipher_preference",
+    "certificate",
+    "mtls",
+    "hsts",
+    "ocsp_stapling",
+    "session",
+    "early_data",
 )
 
 
@@ -53,7 +67,9 @@ def load_policy(policy: str | dict[str, Any] | None = None) -> dict[str, Any]:
         _check(data, origin=str(data.get("name", "<inline policy>")))
         return data
     if not isinstance(policy, str):
-        raise PolicyError("policy", f"policy must be a profile name or a mapping, got {type(policy).__name__}")
+        raise PolicyError(
+            "policy", f"policy must be a profile name or a mapping, got {type(policy).__name__}"
+        )
     return copy.deepcopy(_load_cached(policy))
 
 
@@ -136,15 +152,56 @@ def groups_for(policy: str | dict[str, Any], openssl_version: str | None = None)
     return out
 
 
-def render_nginx(policy: str | dict[str, Any], openssl_version: str | None = None) -> dict[str, Any]:
-    """Values the nginx templates write, all derived from the profile."""
+OVERRIDABLE = ("protocols", "tls12_ciphers", "tls13_ciphersuites", "groups")
+
+
+def _as_list(value: Any, sep: str) -> list[str]:
+    if isinstance(value, str):
+        return [item for item in re.split(sep, value.strip()) if item]
+    return [str(item) for item in value]
+
+
+def effective_tls(
+    policy: str | dict[str, Any],
+    overrides: dict[str, Any] | None = None,
+    openssl_version: str | None = None,
+) -> dict[str, list[str]]:
+    """The protocols, suites and groups a host will get: the profile's, or the inventory's overrides.
+
+    This is the single place where overrides meet the profile: preflight validates its result,
+    the templates render it and the drift check compares against it. ``overrides`` keys are
+    ``protocols`` / ``tls12_ciphers`` / ``tls13_ciphersuites`` / ``groups``; ``None`` or an
+    empty value means "take the profile's".
+    """
     data = load_policy(policy)
+    overrides = {k: v for k, v in (overrides or {}).items() if v not in (None, "", [])}
+    unknown = sorted(set(overrides) - set(OVERRIDABLE))
+    if unknown:
+        raise PolicyError("tls_effective", f"unknown override(s) {unknown}; allowed: {list(OVERRIDABLE)}")
+    return {
+        "protocols": _as_list(overrides.get("protocols", data["protocols"]["allowed"]), r"[\s:,]+"),
+        "tls12_ciphers": _as_list(overrides.get("tls12_ciphers", data["tls12_ciphers"]), r"[\s:,]+"),
+        "tls13_ciphersuites": _as_list(
+            overrides.get("tls13_ciphersuites", data["tls13_ciphersuites"]), r"[\s:,]+"
+        ),
+        "groups": _as_list(overrides.get("groups", groups_for(data, openssl_version)), r"[\s:,]+"),
+    }
+
+
+def render_nginx(
+    policy: str | dict[str, Any],
+    openssl_version: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Values the nginx templates write, all derived from the profile (and validated overrides)."""
+    data = load_policy(policy)
+    tls = effective_tls(data, overrides, openssl_version)
     return {
         "name": data["name"],
-        "ssl_protocols": " ".join(data["protocols"]["allowed"]),
-        "ssl_ciphers": ":".join(data["tls12_ciphers"]) if "TLSv1.2" in data["protocols"]["allowed"] else "",
-        "ciphersuites": ":".join(data["tls13_ciphersuites"]),
-        "ssl_ecdh_curve": ":".join(groups_for(data, openssl_version)),
+        "ssl_protocols": " ".join(tls["protocols"]),
+        "ssl_ciphers": ":".join(tls["tls12_ciphers"]) if "TLSv1.2" in tls["protocols"] else "",
+        "ciphersuites": ":".join(tls["tls13_ciphersuites"]),
+        "ssl_ecdh_curve": ":".join(tls["groups"]),
         "ssl_prefer_server_ciphers": "on" if data["server_cipher_preference"] else "off",
         "hsts": _hsts_value(data),
         "ocsp_stapling": data["ocsp_stapling"],
@@ -156,16 +213,22 @@ def render_nginx(policy: str | dict[str, Any], openssl_version: str | None = Non
     }
 
 
-def render_openssl(policy: str | dict[str, Any], openssl_version: str | None = None) -> dict[str, str]:
+def render_openssl(
+    policy: str | dict[str, Any],
+    openssl_version: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, str]:
     """Values for the system-wide OpenSSL ``system_default`` section."""
-    data = load_policy(policy)
-    allowed = data["protocols"]["allowed"]
+    tls = effective_tls(policy, overrides, openssl_version)
+    known = [p for p in tls["protocols"] if p in PROTOCOLS]
+    if not known:
+        raise PolicyError("tls_policy_openssl", f"no known protocol in {tls['protocols']}")
     return {
-        "MinProtocol": min(allowed, key=PROTOCOLS.index),
-        "MaxProtocol": max(allowed, key=PROTOCOLS.index),
-        "CipherString": ":".join(data["tls12_ciphers"]) or "DEFAULT",
-        "Ciphersuites": ":".join(data["tls13_ciphersuites"]),
-        "Groups": ":".join(groups_for(data, openssl_version)),
+        "MinProtocol": min(known, key=PROTOCOLS.index),
+        "MaxProtocol": max(known, key=PROTOCOLS.index),
+        "CipherString": ":".join(tls["tls12_ciphers"]) or "DEFAULT",
+        "Ciphersuites": ":".join(tls["tls13_ciphersuites"]),
+        "Groups": ":".join(tls["groups"]),
     }
 
 
