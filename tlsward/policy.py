@@ -155,10 +155,14 @@ def groups_for(policy: str | dict[str, Any], openssl_version: str | None = None)
 OVERRIDABLE = ("protocols", "tls12_ciphers", "tls13_ciphersuites", "groups")
 
 
-def _as_list(value: Any, sep: str) -> list[str]:
+def _as_list(value: Any, sep: str, name: str) -> list[str]:
     if isinstance(value, str):
         return [item for item in re.split(sep, value.strip()) if item]
-    return [str(item) for item in value]
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise PolicyError(
+        "tls_effective", f"{name} must be a string or a list of strings, got {type(value).__name__}"
+    )
 
 
 def effective_tls(
@@ -174,17 +178,23 @@ def effective_tls(
     empty value means "take the profile's".
     """
     data = load_policy(policy)
+    if overrides is not None and not isinstance(overrides, dict):
+        raise PolicyError("tls_effective", f"overrides must be a mapping, got {type(overrides).__name__}")
     overrides = {k: v for k, v in (overrides or {}).items() if v not in (None, "", [])}
     unknown = sorted(set(overrides) - set(OVERRIDABLE))
     if unknown:
         raise PolicyError("tls_effective", f"unknown override(s) {unknown}; allowed: {list(OVERRIDABLE)}")
     return {
-        "protocols": _as_list(overrides.get("protocols", data["protocols"]["allowed"]), r"[\s:,]+"),
-        "tls12_ciphers": _as_list(overrides.get("tls12_ciphers", data["tls12_ciphers"]), r"[\s:,]+"),
-        "tls13_ciphersuites": _as_list(
-            overrides.get("tls13_ciphersuites", data["tls13_ciphersuites"]), r"[\s:,]+"
+        "protocols": _as_list(
+            overrides.get("protocols", data["protocols"]["allowed"]), r"[\s:,]+", "protocols"
         ),
-        "groups": _as_list(overrides.get("groups", groups_for(data, openssl_version)), r"[\s:,]+"),
+        "tls12_ciphers": _as_list(
+            overrides.get("tls12_ciphers", data["tls12_ciphers"]), r"[\s:,]+", "tls12_ciphers"
+        ),
+        "tls13_ciphersuites": _as_list(
+            overrides.get("tls13_ciphersuites", data["tls13_ciphersuites"]), r"[\s:,]+", "tls13_ciphersuites"
+        ),
+        "groups": _as_list(overrides.get("groups", groups_for(data, openssl_version)), r"[\s:,]+", "groups"),
     }
 
 
