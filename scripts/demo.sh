@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# make demo / make demo-down: a disposable local target (a systemd container on the host
+# network, listening on 127.0.1.2), converged with playbooks/site.yml and scanned.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+name=tlsward-demo
+distro=${TLSWARD_DEMO_DISTRO:-debian12}
+export PATH="$PWD/.venv/bin:$PATH"
+export ANSIBLE_CONFIG="$PWD/ansible.cfg"
+
+down() {
+  if docker info >/dev/null 2>&1; then
+    docker rm -f "$name" >/dev/null 2>&1 && echo "tlsward demo: removed container $name" || true
+  fi
+  scripts/docker-down.sh
+}
+
+up() {
+  local t0
+  t0=$(date +%s)
+  scripts/build-images.sh "$distro"
+  if [ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null || true)" != "true" ]; then
+    docker rm -f "$name" >/dev/null 2>&1 || true
+    echo "tlsward demo: starting $name ($distro, systemd, host network, listeners on 127.0.1.2)"
+    docker run -d --name "$name" --hostname "$name" --network host --cgroupns host \
+      --cap-add SYS_ADMIN -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
+      "local/$distro-systemd:latest" /lib/systemd/systemd >/dev/null
+    for _ in $(seq 1 30); do
+      state=$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)
+      case "$state" in running|degraded) break ;; esac
+      sleep 1
+    done
+  fi
+  echo "tlsward demo: converging playbooks/site.yml against inventories/demo"
+  ansible-playbook -i inventories/demo playbooks/site.yml
+  if [ -f playbooks/compliance.yml ]; then
+    echo "tlsward demo: compliance run"
+    ansible-playbook -i inventories/demo playbooks/compliance.yml || echo "tlsward demo: compliance run reported failures (see above)"
+  fi
+  cat <<MSG
+
+tlsward demo is up ($(( $(date +%s) - t0 )) s).
+  target      container $name ($distro), reach it with: docker exec -it $name bash
+  endpoint    https://bio.demo.tlsward.test/ on 127.0.1.2:443 (mutual TLS: a device certificate is required)
+  policy      $(grep -E '^tlsward_policy:' inventories/demo/group_vars/all/main.yml | awk '{print $2}')
+  system TLS  /etc/ssl/tlsward/system-default.cnf inside the container
+MSG
+  if [ -d .pki/demo ]; then
+    cat <<MSG
+  PKI store   .pki/demo (root CA: .pki/demo/root-ca.pem; device certificates: .pki/demo/devices/)
+  try it      playbooks/device_issue.yml -e device_id=demo-phone, then
+              curl --resolve bio.demo.tlsward.test:443:127.0.1.2 --cacert .pki/demo/root-ca.pem \\
+                   --cert .pki/demo/devices/demo-phone.pem --key .pki/demo/devices/demo-phone.key \\
+                   https://bio.demo.tlsward.test/healthz
+MSG
+  fi
+  latest=$(ls -1d reports/*/ 2>/dev/null | tail -1 || true)
+  [ -n "$latest" ] && echo "  report      ${latest}report.html"
+  echo "  remove it   make demo-down"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac
