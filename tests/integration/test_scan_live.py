@@ -1,0 +1,130 @@
+"""The scanner against real nginx endpoints: our hardened one passes, each bad one is flagged exactly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import scan_endpoints as se
+
+from tlsward.scan import judge
+
+pytestmark = pytest.mark.integration
+
+BAD = [ep for ep in se.endpoints() if ep.expect_failed]
+# Checks every scan of an HTTPS endpoint must report (passed or not): evidence of what was checked.
+CORE_IDS = {
+    "connectivity",
+    "protocol.ssl2_0",
+    "protocol.ssl3_0",
+    "protocol.tls1_0",
+    "protocol.tls1_1",
+    "protocol.tls1_2",
+    "protocol.tls1_3",
+    "cipher.tls1_2.not_in_policy",
+    "cipher.tls1_3.not_in_policy",
+    "cipher.forward_secrecy",
+    "cipher.aead",
+    "kex.groups",
+    "cert.chain.trusted",
+    "cert.chain.complete",
+    "cert.chain.expired",
+    "cert.chain.expiring_soon",
+    "cert.hostname",
+    "cert.key_type",
+    "cert.signature_algorithm",
+    "cert.lifetime",
+    "cert.wildcard",
+    "ocsp.stapling",
+    "hsts.present",
+    "hsts.max_age",
+    "mtls.no_client_cert_refused",
+    "mtls.unknown_ca_refused",
+    "mtls.revoked_refused",
+    "mtls.valid_client_cert_accepted",
+    "session.resumption",
+    "early_data.state",
+    "vuln.compression",
+    "vuln.insecure_renegotiation",
+    "vuln.heartbleed",
+    "vuln.robot",
+    "vuln.ccs_injection",
+    "vuln.fallback_scsv",
+    "http.server_tokens",
+}
+
+
+def _failed(record: dict[str, Any], environment: str) -> dict[str, str]:
+    return {f.id: f.message for f in judge(record, "biometric-strict", environment) if not f.passed}
+
+
+def test_hardened_endpoint_has_zero_failed_findings(scan_records: dict[str, dict[str, Any]]) -> None:
+    findings = judge(scan_records["hardened"], "biometric-strict", "production")
+    assert {f.id for f in findings} >= CORE_IDS
+    assert [f for f in findings if not f.passed] == []
+    by_id = {f.id: f for f in findings}
+    # The positive checks really ran against the live endpoint.
+    assert by_id["mtls.no_client_cert_refused"].status == "pass"
+    assert by_id["mtls.revoked_refused"].status == "pass"
+    assert by_id["session.resumption"].status == "pass"
+    assert by_id["protocol.tls1_3"].evidence["accepted"] is True
+    assert by_id["protocol.tls1_0"].evidence["accepted"] is False
+
+
+@pytest.mark.parametrize("endpoint", BAD, ids=[ep.name for ep in BAD])
+def test_bad_endpoint_is_flagged_with_the_right_ids(
+    endpoint: se.Endpoint, scan_records: dict[str, dict[str, Any]]
+) -> None:
+    failed = _failed(scan_records[endpoint.name], endpoint.environment)
+    assert set(failed) == endpoint.expect_failed, failed
+
+
+def test_every_finding_has_the_documented_shape(scan_records: dict[str, dict[str, Any]]) -> None:
+    for name, record in scan_records.items():
+        findings = [f.as_dict() for f in judge(record, "biometric-strict", "production")]
+        assert {f["id"] for f in findings} >= CORE_IDS, name
+        for f in findings:
+            assert list(f) == ["id", "passed", "status", "severity", "message", "evidence"]
+            assert isinstance(f["evidence"], dict)
+
+
+def test_wildcard_is_accepted_outside_production(scan_records: dict[str, dict[str, Any]]) -> None:
+    findings = {f.id: f for f in judge(scan_records["wildcard"], "biometric-strict", "staging")}
+    assert findings["cert.wildcard"].status == "not_applicable"
+    assert all(f.passed for f in findings.values())
+
+
+def test_evidence_names_the_expired_intermediate(scan_records: dict[str, dict[str, Any]]) -> None:
+    findings = {
+        f.id: f for f in judge(scan_records["expired_intermediate"], "biometric-strict", "production")
+    }
+    bad = findings["cert.chain.expired"].evidence["outside_validity"]
+    assert [c["role"] for c in bad] == ["intermediate"]
+    assert "expired intermediate" in bad[0]["subject"]
+
+
+def test_tls1_0_really_accepted_with_seclevel_0(scan_records: dict[str, dict[str, Any]]) -> None:
+    findings = {f.id: f for f in judge(scan_records["tls1_0"], "biometric-strict", "production")}
+    assert findings["protocol.tls1_0"].evidence["accepted"] is True
+    assert "ECDHE-ECDSA-AES128-SHA" in findings["cipher.tls1_0.not_in_policy"].evidence["not_in_policy"]
+
+
+def test_mtls_optional_serves_requests_without_a_certificate(scan_records: dict[str, dict[str, Any]]) -> None:
+    probe = scan_records["mtls_optional"]["probes"]["no_client_cert"]
+    assert probe["http_status"] == 200
+    hardened = scan_records["hardened"]["probes"]
+    assert hardened["no_client_cert"]["http_status"] == 400
+    assert hardened["valid"]["http_status"] == 200
+
+
+def test_unreachable_endpoint_is_a_critical_finding(scan_material: se.Pki) -> None:
+    from conftest import target_for  # noqa: PLC0415
+
+    from tlsward.scan import scan_endpoints  # noqa: PLC0415
+
+    nowhere = se.Endpoint("nowhere", "127.0.2.250")
+    [result] = scan_endpoints([target_for(nowhere, scan_material)])
+    assert result["compliant"] is False
+    assert [(f["id"], f["passed"], f["severity"]) for f in result["findings"]] == [
+        ("connectivity", False, "critical")
+    ]
