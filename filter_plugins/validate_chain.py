@@ -1,0 +1,95 @@
+"""Certificate filters: validate a chain (leaf first) or a CA bundle against a tlsward policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from tlsward.chain import validate_ca_bundle as _validate_ca_bundle
+from tlsward.chain import validate_cert_chain as _validate_cert_chain
+from tlsward.errors import TlswardError
+
+DOCUMENTATION = r"""
+name: validate_cert_chain
+short_description: Validate a PEM certificate chain (and its private key) against a tlsward policy
+description:
+  - C(validate_cert_chain) builds and verifies the path with cryptography's X.509 verifier
+    (ServerVerifier or ClientVerifier), then checks every certificate against the profile
+    (validity and days left, SHA-1/MD5 signatures, key type and size, EKU, SAN, wildcards, leaf
+    lifetime) and reports every problem in one error.
+  - C(validate_ca_bundle) checks a bundle of CA certificates (device issuing CA + root).
+options:
+  _input:
+    description: PEM bundle, leaf first, then each issuer (C(validate_ca_bundle) - CA certificates).
+    type: str
+    required: true
+  trust:
+    description: >-
+      PEM trust anchors. Default - self-signed roots at the end of the bundle and the
+      controller's CA store.
+    type: raw
+  hostname:
+    description: DNS name or IP address the leaf must cover.
+    type: str
+  usage:
+    description: C(server) (serverAuth) or C(client) (clientAuth).
+    type: str
+    default: server
+  policy:
+    description: Profile name, file path or mapping.
+    type: raw
+    default: biometric-strict
+  environment:
+    description: C(production) forbids wildcard names (per the profile's C(wildcards_forbidden_in)).
+    type: str
+    default: production
+  min_days_left:
+    description: Minimum days before expiry, for every certificate. Default - the profile's (30).
+    type: int
+  private_key:
+    description: PEM private key that must match the leaf.
+    type: str
+  private_key_passphrase:
+    description: Passphrase of an encrypted I(private_key).
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Validate the provided server chain
+  ansible.builtin.set_fact:
+    chain_summary: >-
+      {{ tls_pki_server_fullchain | validate_cert_chain(hostname=tlsward_server_names[0],
+         private_key=tls_pki_server_privkey, policy=tlsward_policy, environment=tlsward_environment) }}
+"""
+
+RETURN = r"""
+_value:
+  description: >-
+    policy, usage, hostname, certificates (per certificate - subject, issuer, serial, not_before,
+    not_after, days_left, key, signature_hash, ca, san, spki_sha256), verified_path, leaf_spki_sha256.
+  type: dict
+"""
+
+
+def validate_cert_chain(pem_bundle: Any, **kwargs: Any) -> dict[str, Any]:
+    try:
+        return _validate_cert_chain(pem_bundle, **kwargs)
+    except TlswardError as exc:
+        raise AnsibleFilterError(exc.render()) from None
+    except TypeError as exc:  # unknown keyword option
+        raise AnsibleFilterError(f"validate_cert_chain: {exc}") from None
+
+
+def validate_ca_bundle(pem_bundle: Any, **kwargs: Any) -> dict[str, Any]:
+    try:
+        return _validate_ca_bundle(pem_bundle, **kwargs)
+    except TlswardError as exc:
+        raise AnsibleFilterError(exc.render()) from None
+    except TypeError as exc:
+        raise AnsibleFilterError(f"validate_ca_bundle: {exc}") from None
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"validate_cert_chain": validate_cert_chain, "validate_ca_bundle": validate_ca_bundle}

@@ -1,0 +1,1 @@
+"""Test helpers shipped with tlsward so every test suite (unit, integration, service) can use them."""
