@@ -1,0 +1,124 @@
+"""SQLite backend: WAL journal, synchronous=FULL, one connection per thread, BEGIN IMMEDIATE.
+
+With ``synchronous=FULL`` in WAL mode every commit is fsynced before ``COMMIT`` returns, so an
+answer sent after the commit survives a crash of the process or the machine. ``BEGIN IMMEDIATE``
+takes the write lock at the start, which serialises read-modify-write sequences (verification
+counters) across threads and worker processes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tlsward_biometric.errors import StoreUnavailableError
+from tlsward_biometric.store.base import Store, Transaction, iter_statements
+
+BUSY_TIMEOUT_MS = 15000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS subjects (
+    subject_id TEXT PRIMARY KEY,
+    modality TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    nonce BLOB NOT NULL,
+    ciphertext BLOB NOT NULL,
+    enrolled_by TEXT NOT NULL,
+    enrolled_at REAL NOT NULL,
+    failed_count INTEGER NOT NULL DEFAULT 0,
+    locked_until REAL NOT NULL DEFAULT 0,
+    hard_locked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS subjects_key_id ON subjects (key_id);
+CREATE TABLE IF NOT EXISTS retired_keys (
+    key_id TEXT PRIMARY KEY,
+    retired_at REAL NOT NULL,
+    retired_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    event TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    device_id TEXT,
+    subject_id TEXT,
+    modality TEXT,
+    key_id TEXT,
+    detail TEXT
+)
+"""
+
+
+class _SqliteTransaction(Transaction):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._conn.execute(sql, params)
+
+
+class SqliteStore(Store):
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        with self.transaction() as tx:
+            for statement in iter_statements(SCHEMA):
+                tx._execute(statement)
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(
+                    self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+                )
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise StoreUnavailableError(f"SQLite {self.path}: journal mode {mode}, WAL needed")
+                conn.execute("PRAGMA synchronous = FULL")
+            except sqlite3.Error as exc:
+                raise StoreUnavailableError(f"SQLite {self.path}: {exc}") from None
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        conn = self._connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"SQLite {self.path}: {exc}") from None
+        try:
+            yield _SqliteTransaction(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StoreUnavailableError(f"SQLite {self.path}: commit failed: {exc}") from None
+
+    def ping(self) -> None:
+        try:
+            self._connection().execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"SQLite {self.path}: {exc}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
