@@ -105,6 +105,8 @@ class Endpoint:
     overrides: dict[str, Any] = field(default_factory=dict)
     # Failed finding ids the scanner must report for this endpoint, exactly.
     expect_failed: set[str] = field(default_factory=set)
+    # Failed ids that may or may not appear, with the reason in a comment at the endpoint.
+    may_fail: set[str] = field(default_factory=set)
     process: subprocess.Popen[bytes] | None = None
     directory: Path | None = None
 
@@ -134,14 +136,11 @@ def endpoints() -> list[Endpoint]:
             "127.0.2.12",
             chain="rsa",
             overrides={"ssl_ciphers": "ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256"},
-            # RSA key exchange under a client-certificate request: sslyze's ROBOT probe cannot run,
-            # so ROBOT stays undecided (reported as not passed).
-            expect_failed={
-                "cipher.tls1_2.not_in_policy",
-                "cipher.forward_secrecy",
-                "cert.key_type",
-                "vuln.robot",
-            },
+            expect_failed={"cipher.tls1_2.not_in_policy", "cipher.forward_secrecy", "cert.key_type"},
+            # sslyze's ROBOT probe cannot answer the server's CertificateRequest (sslyze issue 484):
+            # against nginx with client certificates it completes on some runs and errors on
+            # others. An error is reported as undecided (not passed), a completion as passed.
+            may_fail={"vuln.robot"},
         ),
         Endpoint(
             "cbc",

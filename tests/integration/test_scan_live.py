@@ -76,7 +76,7 @@ def test_bad_endpoint_is_flagged_with_the_right_ids(
     endpoint: se.Endpoint, scan_records: dict[str, dict[str, Any]]
 ) -> None:
     failed = _failed(scan_records[endpoint.name], endpoint.environment)
-    assert set(failed) == endpoint.expect_failed, failed
+    assert endpoint.expect_failed <= set(failed) <= endpoint.expect_failed | endpoint.may_fail, failed
 
 
 def test_every_finding_has_the_documented_shape(scan_records: dict[str, dict[str, Any]]) -> None:

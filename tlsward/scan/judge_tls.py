@@ -345,14 +345,17 @@ def judge_attacks(record: dict[str, Any]) -> list[Finding]:
         # sslyze's ROBOT probe drives the handshake itself and cannot answer a CertificateRequest:
         # against a server that asks for client certificates it errors out. The server then accepts
         # RSA key exchange (else sslyze reports RSA_NOT_SUPPORTED) and stays "not proven safe".
-        asks = (record.get("sslyze", {}).get("connectivity_result") or {}).get("client_auth_requirement")
-        note = " (the server requests a client certificate, which sslyze's ROBOT probe cannot answer)"
+        sslyze = record.get("sslyze") or {}
+        asks = (sslyze.get("connectivity_result") or {}).get("client_auth_requirement")
+        with_cert = bool((sslyze.get("network_configuration") or {}).get("tls_client_auth_credentials"))
+        note = " (client certificates in play: sslyze's ROBOT probe cannot answer a CertificateRequest)"
         findings.append(
             undecided(
                 "vuln.robot",
                 "critical",
-                "ROBOT could not be tested" + (note if asks in ("OPTIONAL", "REQUIRED") else ""),
+                "ROBOT could not be tested" + (note if with_cert or asks in ("OPTIONAL", "REQUIRED") else ""),
                 client_auth_requirement=asks,
+                client_certificate_used=with_cert,
                 **robot.why_not(),
             )
         )
