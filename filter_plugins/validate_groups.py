@@ -1,0 +1,55 @@
+"""Group filter: judge a key-exchange group list against a tlsward policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from tlsward.errors import TlswardError
+from tlsward.groups import validate_groups as _validate_groups
+
+DOCUMENTATION = r"""
+name: validate_groups
+short_description: Judge a key-exchange group list against a tlsward policy
+description:
+  - Every group must be in the profile's C(groups); profile C(deviations) with a C(reject) rule
+    (NIST and BSI reject X25519) give their own reason.
+  - Groups with C(min_openssl) (hybrid post-quantum) are optional; with I(openssl_version) they
+    must be supported by the target's OpenSSL, and one group must work without them.
+options:
+  _input:
+    description: List of group names or a string (C(X25519:prime256v1)).
+    type: raw
+    required: true
+  policy:
+    description: Profile name, file path or mapping.
+    type: raw
+    default: biometric-strict
+  openssl_version:
+    description: The target's C(openssl version) output.
+    type: str
+"""
+
+EXAMPLES = r"""
+groups: "{{ 'X25519:prime256v1:secp384r1' | validate_groups(policy='mozilla-intermediate') }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The groups, spelled as in the profile, in the order given.
+  type: list
+  elements: str
+"""
+
+
+def validate_groups(value: Any, policy: Any = None, openssl_version: str | None = None) -> list[str]:
+    try:
+        return _validate_groups(value, policy, openssl_version)
+    except TlswardError as exc:
+        raise AnsibleFilterError(exc.render()) from None
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"validate_groups": validate_groups}

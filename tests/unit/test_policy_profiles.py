@@ -1,0 +1,91 @@
+"""The shipped profiles: sources cited, self-consistent, and judged by their own validators."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tlsward.groups import validate_groups
+from tlsward.policy import OVERRIDABLE, available_policies, effective_tls, load_policy, render_nginx
+from tlsward.protocols import validate_tls_protocols
+from tlsward.suites import validate_cipher_list, validate_tls13_ciphersuites
+
+SHIPPED = ["biometric-strict", "bsi-tr-02102-2", "mozilla-intermediate", "mozilla-modern", "nist-sp800-52r2"]
+
+
+def test_the_five_profiles_ship() -> None:
+    assert set(SHIPPED) <= set(available_policies())
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_profile_cites_sources_with_urls(name: str) -> None:
+    data = load_policy(name)
+    assert data["name"] == name
+    for source in data["sources"]:
+        assert source["id"]
+        assert source["title"]
+        assert source["url"].startswith("https://")
+    ids = {s["id"] for s in data["sources"]}
+    for deviation in data["deviations"]:
+        assert deviation["id"]
+        assert deviation["summary"]
+        assert set(deviation.get("sources", [])) <= ids
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("openssl_version", [None, "OpenSSL 3.0.15 3 Sep 2024", "OpenSSL 3.5.1 1 Jul 2025"])
+def test_every_profile_passes_its_own_validators(name: str, openssl_version: str | None) -> None:
+    tls = effective_tls(name, None, openssl_version)
+    assert validate_tls_protocols(tls["protocols"], name) == tls["protocols"]
+    if tls["tls12_ciphers"]:
+        assert validate_cipher_list(tls["tls12_ciphers"], name) == tls["tls12_ciphers"]
+    assert validate_tls13_ciphersuites(tls["tls13_ciphersuites"], name) == tls["tls13_ciphersuites"]
+    assert validate_groups(tls["groups"], name, openssl_version) == tls["groups"]
+    assert render_nginx(name, openssl_version)["ssl_protocols"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_deviation_rejections_are_well_formed(name: str) -> None:
+    for deviation in load_policy(name)["deviations"]:
+        reject = deviation.get("reject")
+        if reject is None:
+            continue
+        re.compile(reject["match"])
+        assert set(reject["in"]) <= set(OVERRIDABLE)
+        assert deviation["reason"]
+
+
+def test_mozilla_and_strict_allow_chacha20_and_x25519_nist_and_bsi_do_not() -> None:
+    for name in ("biometric-strict", "mozilla-modern", "mozilla-intermediate"):
+        data = load_policy(name)
+        assert "TLS_CHACHA20_POLY1305_SHA256" in data["tls13_ciphersuites"]
+        assert "X25519" in [g["name"] for g in data["groups"]]
+    for name in ("nist-sp800-52r2", "bsi-tr-02102-2"):
+        data = load_policy(name)
+        assert not any("CHACHA20" in s for s in data["tls12_ciphers"] + data["tls13_ciphersuites"])
+        assert "X25519" not in [g["name"] for g in data["groups"]]
+        assert {d["id"] for d in data["deviations"]} >= {"no-chacha20", "no-x25519"}
+
+
+def test_certificate_key_types_say_which_profiles_accept_rsa() -> None:
+    assert "RSA" not in load_policy("biometric-strict")["certificate"]["key_types"]
+    assert "RSA" not in load_policy("mozilla-modern")["certificate"]["key_types"]
+    assert load_policy("mozilla-intermediate")["certificate"]["key_types"]["RSA"] == {"min_bits": 2048}
+    assert load_policy("nist-sp800-52r2")["certificate"]["key_types"]["RSA"] == {"min_bits": 2048}
+    assert load_policy("bsi-tr-02102-2")["certificate"]["key_types"]["RSA"] == {"min_bits": 3000}
+
+
+def test_biometric_strict_matches_the_issue() -> None:
+    data = load_policy("biometric-strict")
+    assert data["protocols"] == {"allowed": ["TLSv1.2", "TLSv1.3"], "required": ["TLSv1.3"]}
+    assert data["tls12_ciphers"] == [
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+    ]
+    assert [g["name"] for g in data["groups"]] == ["X25519MLKEM768", "X25519", "prime256v1", "secp384r1"]
+    assert data["certificate"]["max_leaf_lifetime_days"] == 90
+    assert data["mtls"]["required"] is True
+    assert data["hsts"]["min_max_age"] >= 63072000
+    assert data["server_cipher_preference"] is False
