@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from psycopg.conninfo import make_conninfo
-
 from tlsward_biometric.api import create_app
 from tlsward_biometric.audit import AuditLog
 from tlsward_biometric.crypto import KeyRing
@@ -168,7 +167,18 @@ def pg_server() -> Iterator[PgServer]:
     )
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {base}"
     subprocess.run(
-        [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-o", options, "start"],
+        [
+            *prefix,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(base / "log"),
+            "-w",
+            "-o",
+            options,
+            "start",
+        ],
         check=True,
         capture_output=True,
         env=env,
@@ -245,7 +255,7 @@ def audit_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, key_dir: Path, audit_path: Path) -> Settings:
+def bio_settings(tmp_path: Path, key_dir: Path, audit_path: Path) -> Settings:
     return Settings(
         key_dir=key_dir,
         database_path=tmp_path / "biometric.db",
@@ -256,7 +266,9 @@ def settings(tmp_path: Path, key_dir: Path, audit_path: Path) -> Settings:
 
 
 @pytest.fixture
-def make_service(store: Store, key_dir: Path, audit_path: Path, clock: FakeClock) -> Iterator[Callable[..., BiometricService]]:
+def make_service(
+    store: Store, key_dir: Path, audit_path: Path, clock: FakeClock
+) -> Iterator[Callable[..., BiometricService]]:
     logs: list[AuditLog] = []
 
     def factory(active_key_id: str = "k1") -> BiometricService:
@@ -281,8 +293,8 @@ def service(make_service: Callable[..., BiometricService]) -> BiometricService:
 
 
 @pytest.fixture
-def app(service: BiometricService, settings: Settings):  # noqa: ANN201
-    return create_app(service, settings)
+def app(service: BiometricService, bio_settings: Settings):
+    return create_app(service, bio_settings)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import os
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from tlsward_biometric.crypto import NONCE_BYTES, KeyRing, SealedTemplate, associated_data
 from tlsward_biometric.errors import ConfigurationError, IntegrityError, KeyUnavailableError
 

@@ -3,7 +3,6 @@ from urllib.parse import quote
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
-
 from tlsward_biometric.errors import (
     ClientCertificateRejectedError,
     ClientCertificateRequiredError,
@@ -26,7 +25,12 @@ def test_device_id_is_sha256_of_der(certs):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"x-client-verify": "NONE"}, {"x-client-verify": "SUCCESS"}, {"x-client-verify": "SUCCESS", "x-client-cert": ""}],
+    [
+        {},
+        {"x-client-verify": "NONE"},
+        {"x-client-verify": "SUCCESS"},
+        {"x-client-verify": "SUCCESS", "x-client-cert": ""},
+    ],
 )
 def test_missing_certificate_is_401(headers):
     with pytest.raises(ClientCertificateRequiredError):
@@ -37,7 +41,9 @@ def test_failed_or_garbled_certificate_is_403(certs):
     with pytest.raises(ClientCertificateRejectedError):
         identify(_lower(certs.device_a.headers(verify="FAILED:certificate has expired")))
     with pytest.raises(ClientCertificateRejectedError):
-        identify({"x-client-verify": "SUCCESS", "x-client-cert": quote("-----BEGIN CERTIFICATE-----\nAAAA\n")})
+        identify(
+            {"x-client-verify": "SUCCESS", "x-client-cert": quote("-----BEGIN CERTIFICATE-----\nAAAA\n")}
+        )
     with pytest.raises(ClientCertificateRejectedError):
         identify({"x-client-verify": "SUCCESS", "x-client-cert": "x" * 20000})
 

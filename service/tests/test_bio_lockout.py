@@ -1,7 +1,13 @@
 import pytest
-
 from tlsward_biometric.errors import SubjectLockedError, ThrottledError
-from tlsward_biometric.lockout import Counters, LockoutPolicy, after_failure, after_success, check, delay_after
+from tlsward_biometric.lockout import (
+    Counters,
+    LockoutPolicy,
+    after_failure,
+    after_success,
+    check,
+    delay_after,
+)
 
 POLICY = LockoutPolicy(soft_limit=5, base_delay=30, max_delay=3600, hard_limit=10)
 

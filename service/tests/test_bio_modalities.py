@@ -2,7 +2,6 @@ import math
 
 import pytest
 from bio_helpers import f32_bytes, noisy, unit_vector
-
 from tlsward_biometric.errors import ConfigurationError, UnknownModalityError
 from tlsward_biometric.modalities import ModalityRegistry, cosine_similarity, fractional_hamming
 

@@ -8,7 +8,6 @@ import pytest
 from bio_helpers import f32_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from tlsward_biometric.errors import InvalidTemplateError
 from tlsward_biometric.modalities import BUILTIN_MODALITIES, Comparison, ModalitySpec
 from tlsward_biometric.templates import (

@@ -36,7 +36,7 @@ KeyId = Annotated[str, Path(pattern=KEY_ID_PATTERN, description="template key id
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    common = (401, 403, 413, 422, 425, 500, 503)
+    common = (400, 401, 403, 413, 422, 425, 500, 503)
     return {status: {"model": ErrorResponse} for status in sorted({*common, *statuses})}
 
 
@@ -107,7 +107,7 @@ def unlock(subject_id: SubjectId, operator: Operator, service: Service) -> Unloc
     return UnlockResponse(subject_id=subject_id, unlocked=True)
 
 
-@admin.post("/keys/rotate", response_model=RotateResponse, responses=_errors())
+@admin.post("/keys/rotate", response_model=RotateResponse, responses=_errors(409))
 def rotate(operator: Operator, service: Service, body: RotateRequest | None = None) -> RotateResponse:
     """Operators: re-encrypt records to the target key (resumable; run again after interruption)."""
     body = body or RotateRequest()
@@ -170,7 +170,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return _error_response(422, "invalid_request", "; ".join(problems)[:4000] or "invalid request")
 
 
-_HTTP_ERRORS = {404: "not_found", 405: "method_not_allowed"}
+_HTTP_ERRORS = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed"}
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

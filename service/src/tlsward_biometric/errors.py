@@ -133,3 +133,17 @@ class StoreUnavailableError(ServiceError):
 
     status = 503
     error = "store_unavailable"
+
+
+class UnknownKeyError(ServiceError):
+    """An operator asked for a key id that is not loaded."""
+
+    status = 422
+    error = "unknown_key"
+
+
+class KeyRetiredError(ServiceError):
+    """An operator asked to use a key that has been retired."""
+
+    status = 409
+    error = "key_retired"

@@ -19,12 +19,14 @@ from tlsward_biometric.errors import (
     ConfigurationError,
     IntegrityError,
     KeyInUseError,
+    KeyRetiredError,
     KeyUnavailableError,
     ModalityMismatchError,
     ServiceError,
     SubjectLockedError,
     SubjectNotFoundError,
     ThrottledError,
+    UnknownKeyError,
 )
 from tlsward_biometric.identity import DeviceIdentity
 from tlsward_biometric.modalities import ModalityRegistry
@@ -189,10 +191,10 @@ class BiometricService:
         """
         target = target_key_id or self.keyring.active_key_id
         if target not in self.keyring.key_ids:
-            raise KeyUnavailableError(f"target key {target!r} is not loaded")
+            raise UnknownKeyError(f"target key {target!r} is not loaded")
         with self.store.transaction() as tx:
             if target in tx.retired_keys():
-                raise KeyUnavailableError(f"target key {target!r} has been retired")
+                raise KeyRetiredError(f"target key {target!r} has been retired")
         done = 0
         after = ""
         while max_records is None or done < max_records:

@@ -1,0 +1,148 @@
+"""The real server: ``python -m tlsward_biometric serve`` under uvicorn with two workers on a
+unix socket. A SIGKILL during a burst of enrolments loses no acknowledged enrolment, and the
+failed-verification counters are shared by the workers."""
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+from bio_helpers import float_list_body, noisy, unit_vector
+
+
+class Server:
+    def __init__(self, tmp_path, key_dir, certs):
+        self.socket = tmp_path / "api.sock"
+        self.env = {
+            **os.environ,
+            "TLSWARD_BIO_SOCKET_PATH": str(self.socket),
+            "TLSWARD_BIO_DATABASE_PATH": str(tmp_path / "biometric.db"),
+            "TLSWARD_BIO_KEY_DIR": str(key_dir),
+            "TLSWARD_BIO_AUDIT_LOG_PATH": str(tmp_path / "audit.jsonl"),
+            "TLSWARD_BIO_WORKERS": "2",
+            "TLSWARD_BIO_LOG_LEVEL": "warning",
+        }
+        self.log = tmp_path / "server.log"
+        self.proc = None
+        self.headers = certs.device_a.headers()
+
+    def start(self):
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tlsward_biometric", "serve"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                try:
+                    probe.connect(str(self.socket))
+                except OSError:
+                    time.sleep(0.1)
+                    continue
+            with self.client() as client:
+                if client.get("/readyz").status_code == 200:
+                    return
+        raise AssertionError(f"server did not start: {self.log.read_text()}")
+
+    def client(self):
+        return httpx.Client(
+            transport=httpx.HTTPTransport(uds=str(self.socket)), base_url="http://bio", timeout=10
+        )
+
+    def kill(self):
+        os.killpg(self.proc.pid, signal.SIGKILL)  # the uvicorn supervisor and its workers
+        self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def server(tmp_path, key_dir, certs):
+    srv = Server(tmp_path, key_dir, certs)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def test_kill_during_enrolment_burst_loses_nothing_acknowledged(server):
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def burst(worker: int):
+        with server.client() as client:
+            for index in range(400):  # bounded; the kill ends it much earlier
+                if stop.is_set():
+                    return
+                subject = f"w{worker}-{index}"
+                try:
+                    response = client.post(
+                        f"/v1/subjects/{subject}/enroll",
+                        json=float_list_body(unit_vector(128, index)),
+                        headers=server.headers,
+                    )
+                except httpx.TransportError:
+                    return
+                if response.status_code == 201:
+                    with lock:
+                        acknowledged.append(subject)
+
+    threads = [threading.Thread(target=burst, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(acknowledged) < 40:
+        time.sleep(0.01)
+    server.kill()
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert len(acknowledged) >= 40
+    server.start()
+    with server.client() as client:
+        for subject in acknowledged:
+            index = int(subject.split("-")[1])
+            response = client.post(
+                f"/v1/subjects/{subject}/verify",
+                json=float_list_body(noisy(unit_vector(128, index), 0.01, 1)),
+                headers=server.headers,
+            )
+            assert response.status_code == 200, (subject, response.text)
+            assert response.json()["match"] is True
+
+
+def test_counters_are_shared_by_workers_and_socket_is_private(server):
+    assert stat.S_IMODE(server.socket.stat().st_mode) == 0o660
+    enrolled = unit_vector(128, 5)
+    other = unit_vector(128, 6)
+    with server.client() as client:
+        post = client.post
+        assert (
+            post("/v1/subjects/x/enroll", json=float_list_body(enrolled), headers=server.headers).status_code
+            == 201
+        )
+        statuses = []
+        for _ in range(6):  # new connections: spread over both workers
+            with server.client() as fresh:
+                statuses.append(
+                    fresh.post(
+                        "/v1/subjects/x/verify", json=float_list_body(other), headers=server.headers
+                    ).status_code
+                )
+        assert statuses == [200] * 5 + [429]
