@@ -3,7 +3,9 @@
 Trust is decided with cryptography's X.509 verifier (RFC 5280 path building and validation, the
 same engine sslyze uses) against the trust anchors recorded with the scan (``ca_file``), at the
 scan time, so a recorded scan keeps its verdict. Without ``ca_file`` sslyze's own validation
-against its bundled trust stores is used.
+against its bundled trust stores is used. The per-certificate rules (key type against the
+profile, signature hash, hostname matching, issuer checks) are the preflight validator's, from
+``tlsward.chain``: a live endpoint is held to exactly the rules its inventory input was.
 """
 
 from __future__ import annotations
@@ -14,15 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
+from tlsward import chain as chain_rules
 from tlsward.scan.attempts import Attempt
 from tlsward.scan.model import Finding, check, not_applicable, undecided
 
-MIN_RSA_BITS = 2048
-MIN_EC_BITS = 256
 CERT_CHECKS = (
     "cert.chain.trusted",
     "cert.chain.complete",
@@ -45,29 +45,17 @@ def load(pems: list[str]) -> list[x509.Certificate]:
 
 
 def describe(cert: x509.Certificate, now: dt.datetime, role: str) -> dict[str, Any]:
+    info = chain_rules.describe_certificate(cert, now)
     return {
         "role": role,
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
-        "serial": format(cert.serial_number, "x"),
-        "not_before": cert.not_valid_before_utc.isoformat(),
-        "not_after": cert.not_valid_after_utc.isoformat(),
-        "days_left": round((cert.not_valid_after_utc - now).total_seconds() / 86400, 1),
+        **{k: info[k] for k in ("subject", "issuer", "serial", "not_before", "not_after", "days_left")},
     }
 
 
-def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    if cert.issuer != issuer.subject:
-        return False
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
-def is_self_signed(cert: x509.Certificate) -> bool:
-    return issued_by(cert, cert)
+issued_by = chain_rules.issued_by
+is_self_signed = chain_rules.is_self_issued
+hostname_matches = chain_rules.hostname_matches
+_sig_hash = chain_rules.signature_hash_name
 
 
 def dns_names(cert: x509.Certificate) -> list[str]:
@@ -86,24 +74,6 @@ def ip_names(cert: x509.Certificate) -> list[str]:
     return [str(n) for n in san.get_values_for_type(x509.IPAddress)]
 
 
-def hostname_matches(name: str, cert: x509.Certificate) -> bool:
-    """RFC 6125 matching against the SAN (a wildcard only as the whole left-most label)."""
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        address = None
-    if address is not None:
-        return str(address) in ip_names(cert)
-    host = name.lower().rstrip(".")
-    for pattern in (p.lower().rstrip(".") for p in dns_names(cert)):
-        if pattern == host:
-            return True
-        wildcard_ok = pattern.startswith("*.") and "." in host and pattern.count(".") >= 2
-        if wildcard_ok and host.split(".", 1)[1] == pattern[2:]:
-            return True
-    return False
-
-
 def _subject(name: str) -> x509.DNSName | x509.IPAddress:
     try:
         return x509.IPAddress(ipaddress.ip_address(name))
@@ -113,47 +83,20 @@ def _subject(name: str) -> x509.DNSName | x509.IPAddress:
 
 def _key(cert: x509.Certificate) -> tuple[str, int, str | None]:
     key = cert.public_key()
-    if isinstance(key, rsa.RSAPublicKey):
-        return "RSA", key.key_size, None
+    kind, _, detail = chain_rules.key_description(key).partition(" ")
     if isinstance(key, ec.EllipticCurvePublicKey):
-        return "EC", key.curve.key_size, key.curve.name
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "Ed25519", 256, None
-    if isinstance(key, ed448.Ed448PublicKey):
-        return "Ed448", 456, None
-    if isinstance(key, dsa.DSAPublicKey):
-        return "DSA", key.key_size, None
-    return type(key).__name__, 0, None
+        return kind, key.curve.key_size, key.curve.name
+    return kind, int(detail) if detail.isdigit() else 0, None
 
 
-def _sig_hash(cert: x509.Certificate) -> str:
-    algorithm = cert.signature_hash_algorithm
-    if algorithm is None:
-        return str(cert.signature_algorithm_oid._name).lower()  # Ed25519/Ed448: no separate hash
-    return algorithm.name
-
-
-def judge_leaf_key(cert: x509.Certificate, key_types: dict[str, Any]) -> list[str]:
-    """Problems of the leaf key against the profile's ``certificate.key_types``."""
-    kind, bits, curve = _key(cert)
-    rules = key_types.get(kind)
-    if rules is None:
-        return [f"leaf key {kind} is not allowed (allowed: {', '.join(key_types)})"]
-    problems = []
-    if kind == "EC" and rules.get("curves") and curve not in rules["curves"]:
-        problems.append(f"leaf EC curve {curve} not in {rules['curves']}")
-    if rules.get("min_bits") and bits < int(rules["min_bits"]):
-        problems.append(f"leaf {kind} key has {bits} bits, profile needs {rules['min_bits']}")
-    return problems
-
-
-def _chain_key_problems(certs: list[x509.Certificate]) -> list[str]:
-    problems = []
-    for cert in certs:
-        kind, bits, _ = _key(cert)
-        if (kind == "RSA" and bits < MIN_RSA_BITS) or (kind == "EC" and bits < MIN_EC_BITS) or kind == "DSA":
-            problems.append(f"{cert.subject.rfc4514_string()}: {kind} {bits} bits is too weak")
-    return problems
+def _chain_key_problems(certs: list[x509.Certificate], rules: dict[str, Any], policy_name: str) -> list[str]:
+    """Intermediates against ``ca_key_types`` (default: ``key_types``), as the preflight validator does."""
+    ca_types = rules.get("ca_key_types", rules.get("key_types", {}))
+    return [
+        f"{c.subject.rfc4514_string()}: {p}"
+        for c in certs
+        for p in chain_rules.judge_key(c.public_key(), ca_types, policy_name)
+    ]
 
 
 def _walk(
@@ -210,6 +153,7 @@ class _Chain:
     server_name: str
     rules: dict[str, Any]
     now: dt.datetime
+    policy_name: str
     verified: list[x509.Certificate] | None = None
 
     @property
@@ -245,6 +189,7 @@ def judge_certificates(
             server_name=record["target"]["server_name"],
             rules=policy["certificate"],
             now=now,
+            policy_name=policy["name"],
         )
         findings = _trust(ctx)
         findings += _validity(ctx, min_days_left)
@@ -380,7 +325,7 @@ def _validity(ctx: _Chain, min_days_left: int | None) -> list[Finding]:
 def _names(ctx: _Chain, environment: str) -> list[Finding]:
     """Hostname, subjectAltName presence, wildcards where the environment forbids them."""
     leaf, name = ctx.leaf, ctx.server_name
-    matches = hostname_matches(name, leaf)
+    matches = hostname_matches(leaf, name)
     has_san = bool(dns_names(leaf) or ip_names(leaf))
     findings = [
         check(
@@ -429,12 +374,14 @@ def _names(ctx: _Chain, environment: str) -> list[Finding]:
 def _keys_and_signatures(ctx: _Chain) -> list[Finding]:
     leaf, rules = ctx.leaf, ctx.rules
     kind, bits, curve = _key(leaf)
-    key_problems = judge_leaf_key(leaf, rules.get("key_types", {})) + _chain_key_problems(ctx.intermediates)
+    key_problems = chain_rules.judge_key(leaf.public_key(), rules.get("key_types", {}), ctx.policy_name)
+    key_problems += _chain_key_problems(ctx.intermediates, rules, ctx.policy_name)
     allowed_hashes = [h.lower() for h in rules.get("signature_hashes", [])]
     bad_sigs = [
         f"{c.subject.rfc4514_string()}: {_sig_hash(c)}"
         for c in ctx.chain
-        if not is_self_signed(c) and _sig_hash(c) not in allowed_hashes
+        if not is_self_signed(c)
+        and (_sig_hash(c) in chain_rules.WEAK_HASHES or _sig_hash(c) not in allowed_hashes)
     ]
     lifetime = (leaf.not_valid_after_utc - leaf.not_valid_before_utc).total_seconds() / 86400
     max_days = rules.get("max_leaf_lifetime_days")

@@ -1,0 +1,54 @@
+"""Compliance filter: the endpoints of the inventory, for the tls_scan module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from tlsward.errors import TlswardError
+from tlsward.scan.inventory import endpoints_from_hosts
+
+DOCUMENTATION = r"""
+name: tls_compliance_endpoints
+short_description: Turn host variables into tls_scan endpoints
+description:
+  - Every host with C(tlsward_listen_address) becomes one endpoint (name, host, port, server_name,
+    policy, environment, overrides) built from the tlsward_* inventory variables.
+  - Hosts without a listen address are left out (their host-side checks still run).
+options:
+  _input:
+    description:
+      - A list of host variable mappings, e.g. C(groups['frontends'] | map('extract', hostvars) | list).
+    type: list
+    elements: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+endpoints: "{{ groups['frontends'] | map('extract', hostvars) | list | tls_compliance_endpoints }}"
+"""
+
+RETURN = r"""
+_value:
+  description: One mapping per endpoint, the keys tls_scan's endpoints option takes.
+  type: list
+  elements: dict
+"""
+
+
+def tls_compliance_endpoints(hosts: Any) -> list[dict[str, Any]]:
+    if not isinstance(hosts, list | tuple):
+        kind = type(hosts).__name__
+        raise AnsibleFilterError(
+            f"tls_compliance_endpoints: input must be a list of host variable mappings, got {kind}"
+        )
+    try:
+        return endpoints_from_hosts([dict(h) if hasattr(h, "keys") else h for h in hosts])
+    except TlswardError as exc:
+        raise AnsibleFilterError(f"tls_compliance_endpoints: {exc}") from exc
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"tls_compliance_endpoints": tls_compliance_endpoints}

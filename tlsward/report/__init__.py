@@ -1,0 +1,74 @@
+"""Compliance reports: ``report.json`` (stable schema), ``junit.xml`` and ``report.html`` per run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from tlsward.report.history import previous_report, prune, runs
+from tlsward.report.html import to_html
+from tlsward.report.junit import to_junit
+from tlsward.report.model import SCHEMA, SCHEMA_VERSION, build_report, diff_reports, run_id_for
+
+__all__ = [
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "build_report",
+    "diff_reports",
+    "previous_report",
+    "prune",
+    "run_id_for",
+    "runs",
+    "to_html",
+    "to_junit",
+    "write_reports",
+]
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_reports(
+    reports_dir: Path,
+    *,
+    tls_results: list[dict[str, Any]],
+    host_findings: dict[str, list[dict[str, Any]]] | None = None,
+    policy: str,
+    fail_severity: str = "high",
+    warning_days: int = 30,
+    keep: int = 0,
+    now: dt.datetime | None = None,
+    tool_versions: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Build the report against the previous run, write the three files, prune old runs.
+
+    Returns the report and the paths written.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    run_id = run_id_for(now)
+    reports_dir = Path(reports_dir)
+    report = build_report(
+        tls_results=tls_results,
+        host_findings=host_findings,
+        policy=policy,
+        fail_severity=fail_severity,
+        warning_days=warning_days,
+        run_id=run_id,
+        generated_at=now,
+        previous=previous_report(reports_dir, run_id),
+        tool_versions=tool_versions,
+    )
+    out = reports_dir / run_id
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"dir": out, "json": out / "report.json", "junit": out / "junit.xml", "html": out / "report.html"}
+    _write(paths["json"], json.dumps(report, indent=1, sort_keys=True, default=str) + "\n")
+    _write(paths["junit"], to_junit(report))
+    _write(paths["html"], to_html(report))
+    removed = prune(reports_dir, keep)
+    return {"report": report, "paths": {k: str(v) for k, v in paths.items()}, "pruned": removed}

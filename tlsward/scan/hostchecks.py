@@ -1,0 +1,331 @@
+"""Host-side compliance checks, judged on the controller from what the playbook gathered over SSH.
+
+The compliance playbook collects raw facts on each host (``stat`` of key files, ``nginx -T``,
+``systemd-analyze security``, the biometric service's key status) and hands them here; every
+function returns findings with ``host.*`` ids. A component that is not installed on a host gives
+a ``not_applicable`` finding, never an error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from dataclasses import dataclass, field
+from typing import Any
+
+from tlsward.policy import render_nginx
+from tlsward.scan.model import Finding, check, not_applicable, undecided
+
+NOT_INSTALLED_RC = 127
+EXPOSURE = re.compile(r"Overall exposure level for (\S+):\s*([0-9.]+)\s+(\w+)")
+
+
+# --------------------------------------------------------------------------------------------
+# key files
+
+
+def judge_key_files(files: list[dict[str, Any]]) -> list[Finding]:
+    """Private keys readable by root only (0600, or 0640 for a key group); no key world-accessible.
+
+    Each item: ``path``, ``exists``, ``mode`` (octal string like ``"0600"``), ``owner``, ``kind``
+    (``server_key`` / ``ticket_key`` / ``device_ca_key``...).
+    """
+    present = [f for f in files if f.get("exists")]
+    if not present:
+        return [
+            not_applicable(
+                "host.key_files",
+                "high",
+                "no key file found on this host",
+                looked_for=[f.get("path") for f in files],
+            )
+        ]
+    problems = []
+    checked = []
+    for f in present:
+        mode = int(str(f.get("mode", "0")), 8)
+        checked.append(
+            {"path": f["path"], "mode": f"{mode:04o}", "owner": f.get("owner"), "kind": f.get("kind")}
+        )
+        if mode & (stat.S_IRWXO):
+            problems.append(f"{f['path']}: mode {mode:04o} gives access to everyone")
+        elif mode & (stat.S_IWGRP | stat.S_IXGRP) or (mode & stat.S_IRGRP and f.get("kind") == "ticket_key"):
+            problems.append(f"{f['path']}: mode {mode:04o} is more than 0600 (0640 for a server key)")
+        if f.get("owner") not in (None, "root"):
+            problems.append(f"{f['path']}: owned by {f.get('owner')}, not root")
+    return [
+        check(
+            "host.key_files",
+            not problems,
+            "high",
+            "; ".join(problems) if problems else f"{len(present)} key file(s) readable by root only",
+            files=checked,
+            problems=problems,
+        )
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# nginx configuration drift
+
+
+@dataclass
+class Block:
+    name: str
+    args: list[str]
+    children: list[Block] = field(default_factory=list)
+    directives: list[list[str]] = field(default_factory=list)
+
+
+def _tokens(text: str) -> list[str]:
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c == "#":
+            while i < n and text[i] != "\n":
+                i += 1
+        elif c in ";{}":
+            out.append(c)
+            i += 1
+        elif c in "\"'":
+            j = i + 1
+            buf = []
+            while j < n and text[j] != c:
+                if text[j] == "\\" and j + 1 < n:
+                    j += 1
+                buf.append(text[j])
+                j += 1
+            out.append("".join(buf))
+            i = j + 1
+        else:
+            j = i
+            while j < n and not text[j].isspace() and text[j] not in ";{}":
+                j += 1
+            out.append(text[i:j])
+            i = j
+    return out
+
+
+def parse_nginx(text: str) -> Block:
+    """A small parser of ``nginx -T`` output: blocks and directives, comments dropped."""
+    root = Block("main", [])
+    stack = [root]
+    words: list[str] = []
+    for tok in _tokens(text):
+        if tok == ";":
+            if words:
+                stack[-1].directives.append(words)
+            words = []
+        elif tok == "{":
+            block = Block(words[0] if words else "", words[1:])
+            stack[-1].children.append(block)
+            stack.append(block)
+            words = []
+        elif tok == "}":
+            if len(stack) > 1:
+                stack.pop()
+            words = []
+        else:
+            words.append(tok)
+    return root
+
+
+def _tls_servers(root: Block) -> list[tuple[Block, Block]]:
+    """(http block, server block) for every server that listens with ``ssl``."""
+    out = []
+    for http in (b for b in root.children if b.name == "http"):
+        for server in (b for b in http.children if b.name == "server"):
+            if any(d[0] == "listen" and "ssl" in d[1:] for d in server.directives):
+                out.append((http, server))
+    return out
+
+
+def _values(http: Block, server: Block, name: str) -> list[list[str]]:
+    own = [d[1:] for d in server.directives if d[0] == name]
+    return own or [d[1:] for d in http.directives if d[0] == name]
+
+
+def expected_nginx(rendered: dict[str, Any]) -> dict[str, str | None]:
+    """Directive -> value the templates render for this profile (None: must be absent)."""
+    return {
+        "ssl_protocols": rendered["ssl_protocols"],
+        "ssl_ciphers": rendered["ssl_ciphers"] or None,
+        "ssl_conf_command Ciphersuites": rendered["ciphersuites"]
+        if "TLSv1.3" in rendered["ssl_protocols"]
+        else None,
+        "ssl_ecdh_curve": rendered["ssl_ecdh_curve"],
+        "ssl_prefer_server_ciphers": rendered["ssl_prefer_server_ciphers"],
+        "ssl_session_tickets": "on" if rendered["session_tickets"] else "off",
+        "ssl_session_timeout": f"{rendered['session_timeout_seconds']}s",
+        "ssl_early_data": "on" if rendered["early_data"] else "off",
+        "ssl_verify_client": "on" if rendered["mtls_required"] else "optional",
+        "ssl_verify_depth": str(rendered["verify_depth"]),
+        "add_header Strict-Transport-Security": rendered["hsts"] or None,
+    }
+
+
+def _found(http: Block, server: Block, key: str) -> str | None:
+    if " " in key:
+        name, sub = key.split(" ", 1)
+        for args in _values(http, server, name):
+            if args and args[0] == sub:
+                return " ".join(args[1:])
+        return None
+    values = _values(http, server, key)
+    return " ".join(values[-1]) if values else None
+
+
+def _same(key: str, want: str | None, got: str | None) -> bool:
+    if want is None or got is None:
+        return want == got
+    if key == "ssl_protocols":
+        return sorted(want.split()) == sorted(got.split())
+    if key == "ssl_session_timeout":
+        return _seconds(want) == _seconds(got)
+    return want == got
+
+
+def _seconds(value: str) -> int | None:
+    match = re.fullmatch(r"(\d+)(ms|s|m|h|d)?", value.strip())
+    if not match:
+        return None
+    factor = {"ms": 0, "s": 1, None: 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    return int(match.group(1)) * factor
+
+
+def judge_drift(
+    nginx_dump: dict[str, Any] | None,
+    policy: str | dict[str, Any],
+    openssl_version: str | None,
+    overrides: dict[str, Any] | None = None,
+) -> list[Finding]:
+    """Deployed nginx TLS directives equal to what ``tls_policy_nginx`` renders for the profile now."""
+    if not nginx_dump or nginx_dump.get("rc") == NOT_INSTALLED_RC:
+        return [not_applicable("host.drift", "high", "nginx is not installed on this host")]
+    if nginx_dump.get("rc") != 0:
+        err = (nginx_dump.get("stderr") or "").strip().splitlines()
+        return [undecided("host.drift", "high", "nginx -T failed: " + (err[-1] if err else "no output"))]
+    rendered = render_nginx(policy, openssl_version=openssl_version, overrides=overrides)
+    expected = expected_nginx(rendered)
+    servers = _tls_servers(parse_nginx(nginx_dump.get("stdout") or ""))
+    if not servers:
+        return [not_applicable("host.drift", "high", "nginx runs no TLS server on this host")]
+    drift = []
+    for http, server in servers:
+        label = " ".join(" ".join(d[1:]) for d in server.directives if d[0] == "listen")
+        for key, want in expected.items():
+            got = _found(http, server, key)
+            if not _same(key, want, got):
+                drift.append({"server": label, "directive": key, "expected": want, "found": got})
+    return [
+        check(
+            "host.drift",
+            not drift,
+            "high",
+            f"{len(drift)} TLS directive(s) differ from what profile {rendered['name']} renders now"
+            if drift
+            else f"deployed TLS directives equal what profile {rendered['name']} renders",
+            drift=drift,
+            servers=len(servers),
+            profile=rendered["name"],
+            openssl_version=openssl_version,
+        )
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# systemd unit hardening
+
+
+def judge_units(units: list[dict[str, Any]], max_exposure: float) -> list[Finding]:
+    """``systemd-analyze security UNIT`` exposure at most ``max_exposure`` (0 safest, 10 unsafe)."""
+    findings = []
+    for unit in units:
+        name = unit["unit"]
+        fid = f"host.unit_hardening.{name.removesuffix('.service')}"
+        text = f"{unit.get('stdout') or ''}\n{unit.get('stderr') or ''}"
+        if unit.get("rc") == NOT_INSTALLED_RC:
+            findings.append(not_applicable(fid, "medium", "systemd-analyze is not available on this host"))
+            continue
+        if unit.get("present") is False or re.search(r"not found|does not exist|No such file", text, re.I):
+            findings.append(not_applicable(fid, "medium", f"{name} is not installed on this host"))
+            continue
+        match = EXPOSURE.search(text)
+        if not match:
+            last = text.strip().splitlines()[-1:] or ["no output"]
+            findings.append(undecided(fid, "medium", f"systemd-analyze security {name}: {last[0]}"))
+            continue
+        level = float(match.group(2))
+        findings.append(
+            check(
+                fid,
+                level <= max_exposure,
+                "medium",
+                f"{name} exposure {level} {match.group(3)} (maximum {max_exposure})",
+                exposure=level,
+                rating=match.group(3),
+                max_exposure=max_exposure,
+            )
+        )
+    return findings
+
+
+# --------------------------------------------------------------------------------------------
+# template store
+
+
+def judge_template_store(result: dict[str, Any] | None) -> list[Finding]:
+    """The biometric store holds sealed records only: every record's key is one the service holds.
+
+    Input: the JSON of ``tlsward-biometric keys`` (active key, loaded keys, retired keys and the
+    number of records per key id). The store's schema has no plaintext column: a record is a key
+    id, a nonce and an AES-GCM ciphertext. A record under a key id the service does not hold
+    cannot be opened, which is what an unsealed (or foreign) record would look like.
+    """
+    fid = "host.template_store"
+    if not result or result.get("rc") == NOT_INSTALLED_RC:
+        return [not_applicable(fid, "high", "the biometric service is not installed on this host")]
+    if result.get("rc") != 0:
+        err = (result.get("stderr") or result.get("stdout") or "").strip().splitlines()
+        return [undecided(fid, "high", "key status not available: " + (err[-1] if err else "no output"))]
+    try:
+        status = json.loads(result.get("stdout") or "")
+        loaded = set(status["loaded"])
+        usage = {str(k): int(v) for k, v in status["usage"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return [undecided(fid, "high", f"cannot read the key status: {exc}")]
+    foreign = {k: n for k, n in usage.items() if n and k not in loaded}
+    records = sum(usage.values())
+    return [
+        check(
+            fid,
+            not foreign,
+            "high",
+            f"{sum(foreign.values())} record(s) under key id(s) the service does not hold: {sorted(foreign)}"
+            if foreign
+            else f"{records} record(s), all sealed under keys the service holds",
+            records=records,
+            usage=usage,
+            loaded=sorted(loaded),
+            active=status.get("active_key_id"),
+        )
+    ]
+
+
+def judge_host(
+    facts: dict[str, Any],
+    policy: str | dict[str, Any],
+    *,
+    overrides: dict[str, Any] | None = None,
+    max_exposure: float = 5.0,
+) -> list[Finding]:
+    """Every host-side finding from the facts the compliance playbook gathered on one host."""
+    findings = judge_key_files(facts.get("key_files") or [])
+    findings += judge_drift(facts.get("nginx"), policy, facts.get("openssl_version"), overrides)
+    findings += judge_units(facts.get("units") or [], max_exposure)
+    findings += judge_template_store(facts.get("template_store"))
+    return findings

@@ -1,0 +1,60 @@
+"""Endpoints to scan, from the inventory: every host with ``tlsward_listen_address``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tlsward.errors import TlswardError
+
+OVERRIDE_VARS = {
+    "protocols": "tlsward_protocols",
+    "tls12_ciphers": "tlsward_tls12_ciphers",
+    "tls13_ciphersuites": "tlsward_tls13_ciphersuites",
+    "groups": "tlsward_groups",
+}
+
+
+def endpoints_from_hosts(hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One ``tls_scan`` endpoint per host variables mapping that has ``tlsward_listen_address``.
+
+    Each mapping is one host's variables (``groups['frontends'] | map('extract', hostvars)``);
+    the endpoint gets the host's profile, environment, port, primary server name and the
+    validated TLS overrides it was rendered with. Hosts without a listen address have no
+    endpoint (their host-side checks still run).
+    """
+    problems = []
+    endpoints = []
+    for index, hv in enumerate(hosts):
+        if not isinstance(hv, dict):
+            problems.append(f"item {index}: host variables must be a mapping, got {type(hv).__name__}")
+            continue
+        name = str(hv.get("inventory_hostname") or f"item {index}")
+        address = hv.get("tlsward_listen_address")
+        if not address:
+            continue
+        names = hv.get("tlsward_server_names") or [name]
+        if isinstance(names, str) or not isinstance(names, list) or not names:
+            problems.append(f"{name}: tlsward_server_names must be a non-empty list of DNS names")
+            continue
+        try:
+            port = int(hv.get("tlsward_https_port", 443))
+        except (TypeError, ValueError):
+            problems.append(
+                f"{name}: tlsward_https_port {hv.get('tlsward_https_port')!r} is not a port number"
+            )
+            continue
+        overrides = {k: hv[v] for k, v in OVERRIDE_VARS.items() if hv.get(v) not in (None, "", [])}
+        endpoints.append(
+            {
+                "name": name,
+                "host": str(address),
+                "port": port,
+                "server_name": str(names[0]),
+                "policy": hv.get("tlsward_policy") or "biometric-strict",
+                "environment": str(hv.get("tlsward_environment") or "production"),
+                "overrides": overrides or None,
+            }
+        )
+    if problems:
+        raise TlswardError("tls_compliance_endpoints", problems)
+    return endpoints
