@@ -1,0 +1,99 @@
+"""``python -m bench [items...]``: run benchmark items side by side and write the results."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from typing import Any
+
+from bench import report
+from bench.common import RESULTS, BenchError, Context, Row, loadavg, make_workdir, remove_workdir
+
+ITEMS = {
+    "1": "bench.handshake",
+    "2": "bench.resumption",
+    "3": "bench.early_data",
+    "4": "bench.service",
+    "5": "bench.converge",
+    "6": "bench.scan",
+    "7": "bench.device",
+}
+ORDER = ("1", "2", "3", "7", "6", "4", "5")
+
+
+def _commit() -> str:
+    proc = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return proc.stdout.strip() or "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__)
+    parser.add_argument("items", nargs="*", help=f"items to run (default all: {' '.join(ORDER)})")
+    parser.add_argument("--quick", action="store_true", help="small loads, one round (smoke test)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    args = parser.parse_args(argv)
+    items = args.items or list(ORDER)
+    unknown = [i for i in items if i not in ITEMS]
+    if unknown:
+        parser.error(f"unknown item(s) {unknown}; known: {' '.join(ORDER)}")
+    items = [i for i in ORDER if i in items]
+
+    started = time.monotonic()
+    meta: dict[str, Any] = {
+        "timestamp": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "items": items,
+        "quick": args.quick,
+        "commit": _commit(),
+        "machine": f"{platform.node() and 'linux'} {platform.release()}, {os.cpu_count()} cores",
+        "loadavg_before": loadavg(),
+    }
+    ctx = Context(workdir=make_workdir(), quick=args.quick)
+    errors: dict[str, str] = {}
+    try:
+        for item in items:
+            print(f"=== item {item} ({ITEMS[item]})", flush=True)
+            t0 = time.monotonic()
+            try:
+                importlib.import_module(ITEMS[item]).run(ctx)
+            except BenchError as exc:
+                errors[item] = str(exc)
+                ctx.add(Row(item, f"item {item}", "runs", f"could not run: {exc}"[:300], passed=False))
+            except Exception as exc:  # a crash in one item must not lose the others' results
+                traceback.print_exc()
+                errors[item] = f"{type(exc).__name__}: {exc}"
+                ctx.add(
+                    Row(
+                        item,
+                        f"item {item}",
+                        "runs",
+                        f"crashed: {type(exc).__name__}: {exc}"[:300],
+                        passed=False,
+                    )
+                )
+            ctx.data.setdefault("durations", {})[item] = round(time.monotonic() - t0, 1)
+    finally:
+        if args.keep:
+            print(f"scratch kept in {ctx.workdir}")
+        else:
+            remove_workdir(ctx.workdir)
+    meta["loadavg_after"] = loadavg()
+    meta["duration_seconds"] = time.monotonic() - started
+    meta["errors"] = errors
+    full = set(items) == set(ORDER) and not args.quick
+    path = report.write(RESULTS, meta, ctx.rows, ctx.data, latest=full)
+    print(report.table(ctx.rows))
+    print(f"results: {path} ({meta['duration_seconds']:.0f} s)")
+    return 1 if any(r.passed is False for r in ctx.rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
