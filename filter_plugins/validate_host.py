@@ -1,0 +1,46 @@
+"""Preflight filter: every problem in one host's TLS inputs, as lines naming the variable and rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tlsward.preflight import check_host
+
+DOCUMENTATION = r"""
+name: tls_preflight
+short_description: List every problem in one host's TLS inputs (never raises)
+description:
+  - Judges what the host's variables would make tlsward deploy - the effective protocols, TLS 1.2
+    suites (expanded by OpenSSL), TLS 1.3 suites and groups (C(tlsward_policy) plus the
+    C(tlsward_protocols), C(tlsward_tls12_ciphers), C(tlsward_tls13_ciphersuites),
+    C(tlsward_groups) overrides, through C(tls_effective)), server names, and in provided PKI mode
+    C(tls_pki_server_fullchain), C(tls_pki_server_privkey), C(tls_pki_server_trust) and
+    C(tls_pki_device_ca_bundle).
+  - Returns one line per problem - C(variable <name> - <validator> - <rule>); an empty list means
+    the host may be deployed. The preflight playbook prefixes the host and asserts the list is empty.
+options:
+  _input:
+    description: Mapping of the host's variables (missing ones mean "not set").
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+problems: "{{ {'tlsward_policy': tlsward_policy, 'tlsward_tls12_ciphers': 'HIGH'} | tls_preflight }}"
+"""
+
+RETURN = r"""
+_value:
+  description: Problem lines, empty when the host's inputs are valid.
+  type: list
+  elements: str
+"""
+
+
+def tls_preflight(hostvars: Any) -> list[str]:
+    return check_host(hostvars)
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"tls_preflight": tls_preflight}

@@ -1,0 +1,71 @@
+"""The Ansible filter plugins are thin: same results, TlswardError turned into AnsibleFilterError."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+PLUGINS = Path(__file__).resolve().parents[2] / "filter_plugins"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(f"tlsward_test_{name}", PLUGINS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FilterModule().filters()
+
+
+def test_every_filter_name_the_issue_promises_is_registered() -> None:
+    names = {}
+    for plugin in ("validate_suites", "validate_protocols", "validate_groups", "validate_chain", "spki_pin"):
+        names.update(load(plugin))
+    assert {
+        "validate_cipher_list",
+        "validate_tls13_ciphersuites",
+        "validate_tls_protocols",
+        "validate_groups",
+        "validate_cert_chain",
+        "spki_pin",
+    } <= set(names)
+
+
+def test_cipher_filter_error_names_filter_item_and_rule() -> None:
+    validate_cipher_list = load("validate_suites")["validate_cipher_list"]
+    assert validate_cipher_list("ECDHE-ECDSA-AES128-GCM-SHA256") == ["ECDHE-ECDSA-AES128-GCM-SHA256"]
+    with pytest.raises(AnsibleFilterError) as info:
+        validate_cipher_list("ECDHE-RSA-AES128-SHA", policy="biometric-strict")
+    message = str(info.value)
+    assert message.startswith("validate_cipher_list: 2 problems:")
+    assert "ECDHE-RSA-AES128-SHA: CBC mode (not AEAD) is not allowed by policy biometric-strict" in message
+
+
+def test_other_filters_raise_ansible_errors(pki) -> None:
+    root, inter, leaf = pki
+    with pytest.raises(AnsibleFilterError, match=r"^validate_tls_protocols: TLSv1: TLS 1.0 is obsolete"):
+        load("validate_protocols")["validate_tls_protocols"](["TLSv1", "TLSv1.3"])
+    with pytest.raises(AnsibleFilterError, match=r"^validate_groups: "):
+        load("validate_groups")["validate_groups"]("X25519", policy="nist-sp800-52r2")
+    with pytest.raises(AnsibleFilterError, match=r"^validate_tls13_ciphersuites: "):
+        load("validate_suites")["validate_tls13_ciphersuites"]("TLS_NOPE")
+    chain = load("validate_chain")
+    with pytest.raises(AnsibleFilterError, match=r"^validate_cert_chain: certificate bundle: no PEM"):
+        chain["validate_cert_chain"]("nothing")
+    with pytest.raises(AnsibleFilterError, match="unexpected keyword argument"):
+        chain["validate_cert_chain"](leaf.pem, bogus=1)
+    with pytest.raises(AnsibleFilterError, match=r"^validate_ca_bundle: "):
+        chain["validate_ca_bundle"](leaf.pem)
+    with pytest.raises(AnsibleFilterError, match=r"^spki_pin: "):
+        load("spki_pin")["spki_pin"]("nothing")
+    assert load("spki_pin")["spki_pins"](leaf.pem + inter.pem)[0] == load("spki_pin")["spki_pin"](
+        leaf.key_pem
+    )
+    del root
+
+
+def test_preflight_filter_never_raises() -> None:
+    tls_preflight = load("validate_host")["tls_preflight"]
+    assert tls_preflight({}) == []
+    assert tls_preflight("not a mapping")
