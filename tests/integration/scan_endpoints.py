@@ -120,6 +120,8 @@ def endpoints() -> list[Endpoint]:
     tls10_ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0"
     return [
         Endpoint("hardened", "127.0.2.10"),
+        # What the nginx_tls role deploys: no handshake at all without a client certificate.
+        Endpoint("hardened_require", "127.0.2.26", overrides={"verify_mode_require": True}),
         Endpoint(
             "tls1_0",
             "127.0.2.11",
@@ -225,6 +227,7 @@ def render_config(ep: Endpoint, material: Pki, openssl_version: str) -> str:
         "server_tokens": "off",
         "ssl_verify_client": "on",
         "ssl_crl": True,
+        "verify_mode_require": False,
         **ep.overrides,
     }
     directory = ep.directory
@@ -260,6 +263,8 @@ def render_config(ep: Endpoint, material: Pki, openssl_version: str) -> str:
         f"    ssl_verify_client {values['ssl_verify_client']};",
         f"    ssl_verify_depth {values['verify_depth']};",
     ]
+    if values["verify_mode_require"]:
+        lines.append("    ssl_conf_command VerifyMode Require;")
     if values["ssl_crl"]:
         lines.append(f"    ssl_crl {material.device_crl};")
     if values["hsts"]:

@@ -79,6 +79,15 @@ def test_bad_endpoint_is_flagged_with_the_right_ids(
     assert endpoint.expect_failed <= set(failed) <= endpoint.expect_failed | endpoint.may_fail, failed
 
 
+def test_handshake_level_mtls_refusal_passes(scan_records: dict[str, dict[str, Any]]) -> None:
+    record = scan_records["hardened_require"]
+    assert [f for f in judge(record, "biometric-strict", "production") if not f.passed] == []
+    probe = record["probes"]["no_client_cert"]
+    # OpenSSL refuses after the TLS 1.3 handshake: the client sees the alert on its first read.
+    assert probe["stage"] != "done"
+    assert "certificate required" in probe["error"].lower()
+
+
 def test_every_finding_has_the_documented_shape(scan_records: dict[str, dict[str, Any]]) -> None:
     for name, record in scan_records.items():
         findings = [f.as_dict() for f in judge(record, "biometric-strict", "production")]

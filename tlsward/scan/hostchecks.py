@@ -164,7 +164,10 @@ def expected_nginx(rendered: dict[str, Any]) -> dict[str, str | None]:
         "ssl_early_data": "on" if rendered["early_data"] else "off",
         "ssl_verify_client": "on" if rendered["mtls_required"] else "optional",
         "ssl_verify_depth": str(rendered["verify_depth"]),
-        "add_header Strict-Transport-Security": rendered["hsts"] or None,
+        # "always": the header is sent on error responses too (as the nginx_tls role renders it).
+        "add_header Strict-Transport-Security": f"{rendered['hsts']} always" if rendered["hsts"] else None,
+        # Not a profile value, but what the nginx_tls role always renders (no version in headers).
+        "server_tokens": "off",
     }
 
 
@@ -316,6 +319,52 @@ def judge_template_store(result: dict[str, Any] | None) -> list[Finding]:
     ]
 
 
+def key_files_from(facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Key file facts from the playbook's raw results: ``key_stat`` pairs (stat, {path, kind})
+    and ``ticket_keys`` (``find`` results); an already normalised ``key_files`` list is kept."""
+    files = list(facts.get("key_files") or [])
+    for stat_result, wanted in facts.get("key_stat") or []:
+        files.append(
+            {
+                "path": wanted.get("path"),
+                "kind": wanted.get("kind", "key"),
+                "exists": bool(stat_result.get("exists")),
+                "mode": stat_result.get("mode", "0"),
+                "owner": stat_result.get("pw_name"),
+            }
+        )
+    for found in facts.get("ticket_keys") or []:
+        files.append(
+            {
+                "path": found.get("path"),
+                "kind": "ticket_key",
+                "exists": True,
+                "mode": found.get("mode", "0"),
+                "owner": found.get("pw_name"),
+            }
+        )
+    return files
+
+
+def units_from(facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Unit ratings from the playbook's raw (unit, command result) pairs, or a normalised list."""
+    units = []
+    for item in facts.get("units") or []:
+        if isinstance(item, list | tuple):
+            name, result = item
+            units.append(
+                {
+                    "unit": name,
+                    "rc": result.get("rc"),
+                    "stdout": result.get("stdout"),
+                    "stderr": result.get("stderr"),
+                }
+            )
+        else:
+            units.append(item)
+    return units
+
+
 def judge_host(
     facts: dict[str, Any],
     policy: str | dict[str, Any],
@@ -324,8 +373,20 @@ def judge_host(
     max_exposure: float = 5.0,
 ) -> list[Finding]:
     """Every host-side finding from the facts the compliance playbook gathered on one host."""
-    findings = judge_key_files(facts.get("key_files") or [])
-    findings += judge_drift(facts.get("nginx"), policy, facts.get("openssl_version"), overrides)
-    findings += judge_units(facts.get("units") or [], max_exposure)
-    findings += judge_template_store(facts.get("template_store"))
+    findings = judge_key_files(key_files_from(facts))
+    findings += judge_drift(
+        _rc_int(facts.get("nginx")), policy, facts.get("openssl_version") or None, overrides
+    )
+    findings += judge_units(units_from(facts), max_exposure)
+    findings += judge_template_store(_rc_int(facts.get("template_store")))
     return findings
+
+
+def _rc_int(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Command results templated by Ansible may carry the return code as a string."""
+    if not result:
+        return result
+    try:
+        return {**result, "rc": int(result.get("rc"))}  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return result
