@@ -32,7 +32,7 @@ def endpoints_from_hosts(hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         address = hv.get("tlsward_listen_address")
         if not address:
             continue
-        names = hv.get("tlsward_server_names") or [name]
+        names = hv.get("tlsward_server_names", [name])
         if isinstance(names, str) or not isinstance(names, list) or not names:
             problems.append(f"{name}: tlsward_server_names must be a non-empty list of DNS names")
             continue
