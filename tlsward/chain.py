@@ -12,6 +12,7 @@ certificate (the compliance scanner judges the chain a live endpoint serves with
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import re
 import ssl
@@ -354,7 +355,12 @@ def _judge_names(
 
 
 def system_trust_anchors() -> list[x509.Certificate]:
-    """The controller's default CA bundle (OpenSSL's default verify paths)."""
+    """The controller's default CA bundle (OpenSSL's default verify paths), read once."""
+    return list(_system_trust_anchors())
+
+
+@functools.cache
+def _system_trust_anchors() -> tuple[x509.Certificate, ...]:
     paths = ssl.get_default_verify_paths()
     certs: list[x509.Certificate] = []
     for candidate in (paths.cafile, paths.openssl_cafile):
@@ -367,7 +373,7 @@ def system_trust_anchors() -> list[x509.Certificate]:
             except ValueError:
                 continue
             break
-    return certs
+    return tuple(certs)
 
 
 def _verify_path(
