@@ -72,7 +72,7 @@ def _builder(subject: str, issuer: x509.Name, public_key: object, days: int) -> 
 def _ca(subject: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
-        _builder(subject, _name(subject), key.public_key(), 30)
+        _builder(subject, _name(subject), key.public_key(), 365)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
@@ -92,7 +92,7 @@ def _leaf(
 ) -> x509.Certificate:
     issuer_name = issuer.subject if issuer is not None else _name(subject)
     builder = (
-        _builder(subject, issuer_name, key.public_key(), 30)
+        _builder(subject, issuer_name, key.public_key(), 60)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
     )
