@@ -1,6 +1,6 @@
 """``tlsward-biometric`` command: serve the API, check the configuration, operate keys.
 
-    tlsward-biometric [--env-file FILE] serve | check | keys | rotate [--target K] [--max-records N]
+    tlsward-biometric [--env-file FILE] serve | check [--config-only] | keys | rotate [--target K] [--max-records N]
                                         | retire KEY_ID | unlock SUBJECT_ID
 
 ``serve`` uses the socket systemd passes (socket activation) or binds ``socket_path`` itself
@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from tlsward_biometric.errors import ConfigurationError, ServiceError
 from tlsward_biometric.identity import DeviceIdentity
 from tlsward_biometric.settings import Settings
-from tlsward_biometric.wiring import build_service
+from tlsward_biometric.wiring import build_service, check_config
 
 SD_LISTEN_FDS_START = 3
 
@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--env-file", type=Path, help="read TLSWARD_BIO_* settings from this file")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="serve the API")
-    sub.add_parser("check", help="load settings, keys and store; exit 1 on a problem")
+    check = sub.add_parser("check", help="load settings, keys and store; exit 1 on a problem")
+    check.add_argument("--config-only", action="store_true", help="settings and keys only, not the store")
     sub.add_parser("keys", help="show loaded, active and retired keys and their usage")
     rotate = sub.add_parser("rotate", help="re-encrypt records to the active (or --target) key")
     rotate.add_argument("--target")
@@ -104,6 +105,10 @@ def main(argv: list[str] | None = None) -> None:
         if args.command == "serve":
             serve(settings)
             return
+        if args.command == "check" and args.config_only:
+            check_config(settings)
+            _print({"ok": True, "active_key_id": settings.active_key_id})
+            return
         service = build_service(settings)
         if args.command == "check":
             _print(
@@ -114,8 +119,8 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "rotate":
             _print(service.rotate(_operator(), args.target, args.max_records))
         elif args.command == "retire":
-            service.retire(_operator(), args.key_id)
-            _print({"key_id": args.key_id, "retired": True})
+            changed = service.retire(_operator(), args.key_id)
+            _print({"key_id": args.key_id, "retired": True, "changed": changed})
         elif args.command == "unlock":
             service.unlock(_operator(), args.subject_id)
             _print({"subject_id": args.subject_id, "unlocked": True})

@@ -234,8 +234,11 @@ class BiometricService:
         remaining = sum(count for key_id, count in usage.items() if key_id != target)
         return RotationResult(target, done, remaining, usage)
 
-    def retire(self, who: DeviceIdentity, key_id: str) -> None:
-        """Mark a key retired; refused while it is active or any record is sealed with it."""
+    def retire(self, who: DeviceIdentity, key_id: str) -> bool:
+        """Mark a key retired; refused while it is active or any record is sealed with it.
+
+        Returns False when the key had already been retired (nothing changed).
+        """
         now = self.clock()
         with self.store.transaction() as tx:
             in_use = tx.key_usage().get(key_id, 0)
@@ -243,6 +246,8 @@ class BiometricService:
                 outcome = "key_active"
             elif in_use:
                 outcome = "key_in_use"
+            elif key_id in tx.retired_keys():
+                outcome = "already_retired"
             else:
                 tx.retire_key(key_id, now, who.device_id)
                 outcome = "retired"
@@ -253,6 +258,7 @@ class BiometricService:
             raise KeyInUseError(f"key {key_id!r} is the active key; activate another key first")
         if outcome == "key_in_use":
             raise KeyInUseError(f"key {key_id!r} still seals {in_use} record(s); rotate them first")
+        return outcome == "retired"
 
     # -- helpers ----------------------------------------------------------------------------
     def _open(self, record: SubjectRecord) -> Template:

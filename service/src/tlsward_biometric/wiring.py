@@ -11,11 +11,16 @@ from tlsward_biometric.settings import Settings
 from tlsward_biometric.store import open_store
 
 
-def build_service(settings: Settings) -> BiometricService:
+def check_config(settings: Settings) -> tuple[ModalityRegistry, KeyRing]:
+    """The parts of the configuration that need no database: thresholds and keys."""
     registry = ModalityRegistry(
         target_fmr=settings.target_fmr, thresholds=settings.thresholds, calibration=settings.calibration
     )
-    keyring = KeyRing.load(settings.key_dir, settings.active_key_id)
+    return registry, KeyRing.load(settings.key_dir, settings.active_key_id)
+
+
+def build_service(settings: Settings) -> BiometricService:
+    registry, keyring = check_config(settings)
     store = open_store(
         database_path=str(settings.database_path),
         database_dsn=settings.database_dsn.get_secret_value() if settings.database_dsn else None,
