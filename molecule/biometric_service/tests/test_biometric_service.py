@@ -1,0 +1,246 @@
+"""The biometric service on the host, reached through nginx with mutual TLS."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shlex
+import subprocess
+import threading
+import time
+import urllib.parse
+
+import httpx
+from conftest import ADDRESS, SERVER_NAME, body, client, f32, fingerprint, noisy, pki_dir, unit_vector
+
+UNIT = "/etc/systemd/system/tlsward-biometric.service"
+
+
+def test_unit_is_hardened(host):
+    report = host.run(f"systemd-analyze security --offline=yes {UNIT}")
+    exposure = float(re.search(r"Overall exposure level for \S+: ([0-9.]+)", report.stdout).group(1))
+    assert exposure <= 2.0, report.stdout
+    assert host.run(f"systemd-analyze security --offline=yes --threshold=20 {UNIT}").rc == 0
+    unit = host.file(UNIT).content_string
+    for line in (
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "PrivateTmp=yes",
+        "CapabilityBoundingSet=\n",
+        "RestrictAddressFamilies=AF_UNIX\n",
+        "SystemCallFilter=@system-service",
+        "UMask=0077",
+    ):
+        assert line in unit
+
+
+def test_service_runs_as_its_user_with_private_files(host):
+    assert host.service("tlsward-biometric.socket").is_enabled
+    assert host.service("tlsward-biometric.service").is_running
+    user = host.check_output("systemctl show -p User --value tlsward-biometric.service")
+    assert user == "tlsward-biometric"
+    sock = host.file("/run/tlsward-biometric/api.sock")
+    assert sock.is_socket
+    assert (sock.mode, sock.group) == (0o660, "www-data")
+    for key in ("k1", "k2"):
+        f = host.file(f"/etc/tlsward-biometric/keys/{key}.key")
+        assert (f.user, f.mode) == ("tlsward-biometric", 0o400)
+    env = host.file("/etc/tlsward-biometric/service.env")
+    assert (env.user, env.group, env.mode) == ("root", "tlsward-biometric", 0o640)
+    db = host.file("/var/lib/tlsward-biometric/biometric.db")
+    assert (db.user, db.mode) == ("tlsward-biometric", 0o600)
+    # no TCP or UDP listener belongs to the service
+    assert "tlsward-biometr" not in host.check_output("ss -Htulnp")
+
+
+def test_enroll_then_verify_match_and_non_match(subject):
+    enrolled = unit_vector(1)
+    with client("device-a") as c:
+        response = c.post(f"/v1/subjects/{subject}/enroll", json=body(enrolled))
+        assert response.status_code == 201, response.text
+        assert response.json()["device_id"] == fingerprint("device-a")
+        match = c.post(f"/v1/subjects/{subject}/verify", json=body(noisy(enrolled, 2)))
+        assert match.json()["match"] is True
+        other = c.post(f"/v1/subjects/{subject}/verify", json=body(unit_vector(3)))
+        assert (other.status_code, other.json()["match"]) == (200, False)
+    with client("device-b") as c:  # another device verifies the same subject
+        assert c.post(f"/v1/subjects/{subject}/verify", json=body(noisy(enrolled, 4))).json()["match"] is True
+
+
+def test_no_client_certificate_never_reaches_the_service(host, subject):
+    before = host.check_output("wc -l < /var/log/tlsward-biometric/audit.jsonl")
+    with client(None) as c:
+        try:
+            response = c.post(f"/v1/subjects/{subject}/enroll", json=body(unit_vector(5)))
+        except httpx.TransportError:
+            response = None  # the handshake itself is refused
+    if response is not None:  # or nginx answers; never the service
+        assert response.status_code == 400
+        assert response.json()["error"] == "client_certificate_required"
+    assert host.check_output("wc -l < /var/log/tlsward-biometric/audit.jsonl") == before
+
+
+def test_operator_endpoints(subject):
+    with client("device-a") as c:
+        refused = c.get("/v1/admin/keys")
+        assert (refused.status_code, refused.json()["error"]) == (403, "operator_required")
+    with client("operator") as c:
+        status = c.get("/v1/admin/keys").json()
+        assert status["active_key_id"] == "k1"
+        assert status["loaded"] == ["k1", "k2"]
+
+
+def _s_client(*args: str, stdin: bytes) -> str:
+    pki = pki_dir()
+    argv = [
+        "openssl",
+        "s_client",
+        "-connect",
+        f"{ADDRESS}:443",
+        "-servername",
+        SERVER_NAME,
+        "-CAfile",
+        str(pki / "server-root.pem"),
+        "-cert",
+        str(pki / "device-a.pem"),
+        "-key",
+        str(pki / "device-a.key"),
+        "-tls1_3",
+        "-ign_eof",
+        *args,
+    ]
+    result = subprocess.run(argv, input=stdin, capture_output=True, timeout=20, check=False)
+    return result.stdout.decode(errors="replace") + result.stderr.decode(errors="replace")
+
+
+def test_zero_rtt_replay_of_verify_gets_425(tmp_path, subject):
+    enrolled = unit_vector(6)
+    with client("device-a") as c:
+        assert c.post(f"/v1/subjects/{subject}/enroll", json=body(enrolled)).status_code == 201
+    session = tmp_path / "session.pem"
+    first = _s_client(
+        "-sess_out",
+        str(session),
+        stdin=f"GET /healthz HTTP/1.1\r\nHost: {SERVER_NAME}\r\nConnection: close\r\n\r\n".encode(),
+    )
+    assert "HTTP/1.1 200" in first
+    assert session.exists()
+    payload = json.dumps(body(noisy(enrolled, 7))).encode()
+    request = (
+        f"POST /v1/subjects/{subject}/verify HTTP/1.1\r\nHost: {SERVER_NAME}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    ).encode() + payload
+    early = tmp_path / "early.txt"
+    early.write_bytes(request)
+    for _ in range(2):  # the original and a replay of the same early data
+        answer = _s_client("-sess_in", str(session), "-early_data", str(early), stdin=b"")
+        assert "Early data was accepted" in answer, answer
+        assert "HTTP/1.1 425" in answer, answer
+        assert "too_early" in answer
+    # after the handshake the same request is answered, and a client-sent Early-Data header is
+    # overwritten by nginx
+    with client("device-a") as c:
+        normal = c.post(
+            f"/v1/subjects/{subject}/verify", json=body(noisy(enrolled, 7)), headers={"Early-Data": "1"}
+        )
+        assert normal.json()["match"] is True
+
+
+def test_service_itself_refuses_early_data(host, subject):
+    """Defence in depth: the service answers 425 on its own socket too."""
+    pem = (pki_dir() / "device-a.pem").read_text()
+    headers = {
+        "Early-Data": "1",
+        "X-Client-Verify": "SUCCESS",
+        "X-Client-Cert": urllib.parse.quote(pem, safe=""),
+    }
+    script = (
+        "import http.client, socket\n"
+        "class C(http.client.HTTPConnection):\n"
+        "    def connect(self):\n"
+        "        self.sock = socket.socket(socket.AF_UNIX)\n"
+        "        self.sock.connect('/run/tlsward-biometric/api.sock')\n"
+        "c = C('localhost')\n"
+        f"c.request('DELETE', '/v1/subjects/{subject}', headers={headers!r})\n"
+        "r = c.getresponse()\n"
+        "print(r.status, r.read().decode())\n"
+    )
+    out = host.check_output(f"/opt/tlsward-biometric/venv/bin/python -c {shlex.quote(script)}")
+    assert out.startswith("425")
+    assert "too_early" in out
+
+
+def test_database_and_audit_hold_no_plaintext_template(host, subject):
+    enrolled = unit_vector(8)
+    with client("device-a") as c:
+        assert c.post(f"/v1/subjects/{subject}/enroll", json=body(enrolled)).status_code == 201
+    raw = f32(enrolled)
+    stored = b""
+    for name in ("biometric.db", "biometric.db-wal"):
+        out = host.check_output(f"base64 -w0 /var/lib/tlsward-biometric/{name} 2>/dev/null || true")
+        stored += base64.b64decode(out)
+    assert len(stored) > 4096
+    for chunk in (raw[:16], raw[100:116], raw[-16:]):
+        assert chunk not in stored
+    audit = host.file("/var/log/tlsward-biometric/audit.jsonl").content_string
+    assert subject in audit
+    assert base64.b64encode(raw).decode()[:16] not in audit
+    assert f"{enrolled[0]:.5f}" not in audit
+
+
+def test_sixth_consecutive_failure_is_delayed(subject):
+    enrolled = unit_vector(9)
+    with client("device-a") as c:
+        c.post(f"/v1/subjects/{subject}/enroll", json=body(enrolled))
+        for _ in range(5):
+            failed = c.post(f"/v1/subjects/{subject}/verify", json=body(unit_vector(10)))
+            assert (failed.status_code, failed.json()["match"]) == (200, False)
+        sixth = c.post(f"/v1/subjects/{subject}/verify", json=body(noisy(enrolled, 11)))
+        assert sixth.status_code == 429
+        assert sixth.json()["error"] == "verification_throttled"
+        assert int(sixth.headers["Retry-After"]) >= 29
+
+
+def test_kill_9_during_enrolment_burst_loses_nothing_acknowledged(host):
+    prefix = f"burst-{int(time.time())}"
+    acknowledged: list[tuple[str, int]] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def burst(worker: int) -> None:
+        with client("device-a") as c:
+            for index in range(300):  # bounded; the kill ends the burst well before
+                if stop.is_set():
+                    return
+                seed = 1000 * worker + index
+                try:
+                    response = c.post(f"/v1/subjects/{prefix}-{seed}/enroll", json=body(unit_vector(seed)))
+                except httpx.TransportError:
+                    continue
+                if response.status_code == 201:
+                    with lock:
+                        acknowledged.append((f"{prefix}-{seed}", seed))
+
+    pid_before = host.check_output("systemctl show -p MainPID --value tlsward-biometric.service")
+    threads = [threading.Thread(target=burst, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(acknowledged) < 30:
+        time.sleep(0.02)
+    host.run("systemctl kill --signal=KILL tlsward-biometric.service")
+    time.sleep(1.5)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(acknowledged) >= 30
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not host.service("tlsward-biometric.service").is_running:
+        time.sleep(0.5)
+    assert host.check_output("systemctl show -p MainPID --value tlsward-biometric.service") != pid_before
+    with client("device-a") as c:
+        for subject, seed in acknowledged:
+            response = c.post(f"/v1/subjects/{subject}/verify", json=body(noisy(unit_vector(seed), seed)))
+            assert response.status_code == 200, (subject, response.text)
+            assert response.json()["match"] is True
