@@ -42,14 +42,19 @@ def spki_pin(pem: Any, passphrase: str | None = None) -> str:
     try:
         return _spki_pin(pem, passphrase)
     except TlswardError as exc:
-        raise AnsibleFilterError(exc.render()) from None
+        raise AnsibleFilterError(_message(exc)) from None
 
 
 def spki_pins(pem: Any, passphrase: str | None = None) -> list[str]:
     try:
         return _spki_pins(pem, passphrase)
     except TlswardError as exc:
-        raise AnsibleFilterError(exc.render()) from None
+        raise AnsibleFilterError(_message(exc)) from None
+
+
+def _message(exc: TlswardError) -> str:
+    """One line per problem, each naming the filter: ``<filter>: <item>: <rule>``."""
+    return "\n".join(f"{exc.source}: {problem}" for problem in exc.problems)
 
 
 class FilterModule:

@@ -76,7 +76,7 @@ def validate_cert_chain(pem_bundle: Any, **kwargs: Any) -> dict[str, Any]:
     try:
         return _validate_cert_chain(pem_bundle, **kwargs)
     except TlswardError as exc:
-        raise AnsibleFilterError(exc.render()) from None
+        raise AnsibleFilterError(_message(exc)) from None
     except TypeError as exc:  # unknown keyword option
         raise AnsibleFilterError(f"validate_cert_chain: {exc}") from None
 
@@ -85,9 +85,14 @@ def validate_ca_bundle(pem_bundle: Any, **kwargs: Any) -> dict[str, Any]:
     try:
         return _validate_ca_bundle(pem_bundle, **kwargs)
     except TlswardError as exc:
-        raise AnsibleFilterError(exc.render()) from None
+        raise AnsibleFilterError(_message(exc)) from None
     except TypeError as exc:
         raise AnsibleFilterError(f"validate_ca_bundle: {exc}") from None
+
+
+def _message(exc: TlswardError) -> str:
+    """One line per problem, each naming the filter: ``<filter>: <item>: <rule>``."""
+    return "\n".join(f"{exc.source}: {problem}" for problem in exc.problems)
 
 
 class FilterModule:

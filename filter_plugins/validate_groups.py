@@ -47,7 +47,12 @@ def validate_groups(value: Any, policy: Any = None, openssl_version: str | None 
     try:
         return _validate_groups(value, policy, openssl_version)
     except TlswardError as exc:
-        raise AnsibleFilterError(exc.render()) from None
+        raise AnsibleFilterError(_message(exc)) from None
+
+
+def _message(exc: TlswardError) -> str:
+    """One line per problem, each naming the filter: ``<filter>: <item>: <rule>``."""
+    return "\n".join(f"{exc.source}: {problem}" for problem in exc.problems)
 
 
 class FilterModule:

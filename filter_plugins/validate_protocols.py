@@ -43,7 +43,12 @@ def validate_tls_protocols(value: Any, policy: Any = None) -> list[str]:
     try:
         return _validate_tls_protocols(value, policy)
     except TlswardError as exc:
-        raise AnsibleFilterError(exc.render()) from None
+        raise AnsibleFilterError(_message(exc)) from None
+
+
+def _message(exc: TlswardError) -> str:
+    """One line per problem, each naming the filter: ``<filter>: <item>: <rule>``."""
+    return "\n".join(f"{exc.source}: {problem}" for problem in exc.problems)
 
 
 class FilterModule:

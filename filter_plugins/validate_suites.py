@@ -50,14 +50,19 @@ def validate_cipher_list(value: Any, policy: Any = None) -> list[str]:
     try:
         return _validate_cipher_list(value, policy)
     except TlswardError as exc:
-        raise AnsibleFilterError(exc.render()) from None
+        raise AnsibleFilterError(_message(exc)) from None
 
 
 def validate_tls13_ciphersuites(value: Any, policy: Any = None) -> list[str]:
     try:
         return _validate_tls13_ciphersuites(value, policy)
     except TlswardError as exc:
-        raise AnsibleFilterError(exc.render()) from None
+        raise AnsibleFilterError(_message(exc)) from None
+
+
+def _message(exc: TlswardError) -> str:
+    """One line per problem, each naming the filter: ``<filter>: <item>: <rule>``."""
+    return "\n".join(f"{exc.source}: {problem}" for problem in exc.problems)
 
 
 class FilterModule:
