@@ -67,7 +67,9 @@ class Context:
 
 
 def make_workdir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="tlsward-bench-"))
+    path = Path(tempfile.mkdtemp(prefix="tlsward-bench-"))
+    path.chmod(0o711)  # nginx workers (unprivileged) traverse it to their temp dirs and sockets
+    return path
 
 
 def remove_workdir(path: Path) -> None:

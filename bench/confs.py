@@ -127,7 +127,7 @@ def write_server(
             "nginx.conf.j2",
             title=title,
             root=server.root,
-            user="",
+            user=server.user,
             listen=server.listen,
             server_name=SERVER_NAME,
             keepalive_requests=keepalive_requests,

@@ -108,6 +108,7 @@ class Nginx:
         self.container = f"tlsward-bench-{name}" if distro != HOST_DISTRO else ""
         self.master_pid = 0
         self.worker_pid = 0
+        self.user = ""  # worker user; empty: nginx's default
 
     @property
     def conf(self) -> Path:
