@@ -44,22 +44,28 @@ def nginx_dump(**changes: str | None) -> str:
         "add_header Strict-Transport-Security": f'"{r["hsts"]}" always',
     }
     directives.update(changes)
-    body = "\n".join(f"        {k} {v};" for k, v in directives.items() if v is not None)
+    body = "\n".join(f"    {k} {v};" for k, v in directives.items() if v is not None)
+    # As nginx -T prints it: an included file comes after the file that includes it, so the
+    # TLS server block stands outside the http block of the dump.
     return f"""# configuration file /etc/nginx/nginx.conf:
 events {{ worker_connections 64; }}
 http {{
     server_tokens off;   # no version in headers
-    server {{
-        listen 127.0.1.2:80;
-        location /crl/ {{ root /var/lib/tlsward; }}
-    }}
+    include tlsward/*.conf;
+}}
+
+# configuration file /etc/nginx/tlsward/http.conf:
+server {{
+    listen 127.0.1.2:80;
+    location /crl/ {{ root /var/lib/tlsward; }}
+}}
+
 # configuration file /etc/nginx/tlsward/https.conf:
-    server {{
-        listen 127.0.1.2:443 ssl http2 default_server;
-        ssl_conf_command VerifyMode Require;
+server {{
+    listen 127.0.1.2:443 ssl http2 default_server;
+    ssl_conf_command VerifyMode Require;
 {body}
-        location / {{ return 404; }}
-    }}
+    location / {{ return 404; }}
 }}
 """
 

@@ -134,14 +134,28 @@ def parse_nginx(text: str) -> Block:
     return root
 
 
-def _tls_servers(root: Block) -> list[tuple[Block, Block]]:
-    """(http block, server block) for every server that listens with ``ssl``."""
+def _walk(block: Block) -> list[Block]:
     out = []
-    for http in (b for b in root.children if b.name == "http"):
-        for server in (b for b in http.children if b.name == "server"):
-            if any(d[0] == "listen" and "ssl" in d[1:] for d in server.directives):
-                out.append((http, server))
+    for child in block.children:
+        out.append(child)
+        out += _walk(child)
     return out
+
+
+def _tls_servers(root: Block) -> list[tuple[Block, Block]]:
+    """(http block, server block) for every server that listens with ``ssl``.
+
+    ``nginx -T`` prints each included file after the file that includes it, so the server blocks
+    of ``include``d files appear outside the ``http`` block of the dump: servers are taken from
+    anywhere, and inherit the directives of the (single) ``http`` block.
+    """
+    blocks = _walk(root)
+    http = next((b for b in blocks if b.name == "http"), Block("http", []))
+    return [
+        (http, b)
+        for b in blocks
+        if b.name == "server" and any(d[0] == "listen" and "ssl" in d[1:] for d in b.directives)
+    ]
 
 
 def _values(http: Block, server: Block, name: str) -> list[list[str]]:
