@@ -244,3 +244,33 @@ def test_kill_9_during_enrolment_burst_loses_nothing_acknowledged(host):
             response = c.post(f"/v1/subjects/{subject}/verify", json=body(noisy(unit_vector(seed), seed)))
             assert response.status_code == 200, (subject, response.text)
             assert response.json()["match"] is True
+
+
+def test_key_rotation_is_resumable_and_guards_retirement(host, subject):
+    enrolled = unit_vector(12)
+    with client("device-a") as c:
+        assert c.post(f"/v1/subjects/{subject}/enroll", json=body(enrolled)).status_code == 201
+    with client("operator") as op:
+        first = op.post("/v1/admin/keys/rotate", json={"target_key_id": "k2", "max_records": 1}).json()
+        assert first["reencrypted"] == 1
+        rest = op.post("/v1/admin/keys/rotate", json={"target_key_id": "k2"}).json()
+        assert rest["remaining"] == 0
+        assert set(rest["key_usage"]) == {"k2"}
+        with client("device-a") as c:  # records sealed under k2 still verify
+            assert (
+                c.post(f"/v1/subjects/{subject}/verify", json=body(noisy(enrolled, 13))).json()["match"]
+                is True
+            )
+        refused = op.post("/v1/admin/keys/k1/retire")
+        assert (refused.status_code, refused.json()["error"]) == (409, "key_in_use")  # k1 is the active key
+        back = op.post("/v1/admin/keys/rotate").json()  # to the active key, k1
+        assert set(back["key_usage"]) == {"k1"}
+    cli = (
+        "runuser -u tlsward-biometric -- /opt/tlsward-biometric/venv/bin/tlsward-biometric "
+        "--env-file /etc/tlsward-biometric/service.env keys"
+    )
+    status = json.loads(host.check_output(cli))
+    assert status["active_key_id"] == "k1"
+    assert set(status["usage"]) == {"k1"}
+    events = host.file("/var/log/tlsward-biometric/audit.jsonl").content_string
+    assert '"event":"rotate","key_id":"k2","modality":"face-128","outcome":"reencrypted"' in events

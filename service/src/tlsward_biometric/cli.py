@@ -1,6 +1,7 @@
 """``tlsward-biometric`` command: serve the API, check the configuration, operate keys.
 
-    tlsward-biometric [--env-file FILE] serve | check [--config-only] | keys | rotate [--target K] [--max-records N]
+    tlsward-biometric [--env-file FILE] serve | check [--config-only] | keys
+                                        | rotate [--target K] [--max-records N]
                                         | retire KEY_ID | unlock SUBJECT_ID
 
 ``serve`` uses the socket systemd passes (socket activation) or binds ``socket_path`` itself
