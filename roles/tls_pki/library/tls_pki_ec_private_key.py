@@ -12,6 +12,16 @@ collection carries the fix.
 
 from __future__ import annotations
 
+from ansible.module_utils.basic import AnsibleModule
+
+try:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    HAS_CRYPTOGRAPHY = True
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+
 DOCUMENTATION = r"""
 module: tls_pki_ec_private_key
 short_description: Generate an ECDSA private key (PEM, PKCS#8)
@@ -47,16 +57,6 @@ privatekey:
   type: str
   returned: success
 """
-
-from ansible.module_utils.basic import AnsibleModule
-
-try:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
 
 CURVES = {"secp256r1": "SECP256R1", "secp384r1": "SECP384R1"}
 
