@@ -214,3 +214,19 @@ def test_bad_input_fails_before_deploying(case, tmp_path):
     assert expect in result.stdout
     assert "nothing was deployed" in result.stdout
     assert _checksums(target) == before
+
+
+def test_provided_chain_is_validated_deployed_and_served(tmp_path):
+    target = testinfra.get_host(f"ansible://{PKI2}", ansible_inventory=str(STORE.parent / "inventory"))
+    address, name = HOSTS[PKI2]
+    root, inter, leaf = CertFactory().hierarchy(names=[name], days=60)
+    fullchain = pem_bundle(leaf, inter)
+    extra = _provided_vars(tmp_path, fullchain, leaf.key_pem, root.pem, "production")
+    result = run_playbook("pki.yml", "-l", PKI2, "-e", extra)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert pem_certs(target.file(f"{SERVER}/fullchain.pem").content_string) == pem_certs(fullchain)
+    assert served_chain_pem(address, name) == pem_certs(fullchain)
+    assert target.file(f"{SERVER}/privkey.pem").mode == 0o600
+    (tmp_path / "root.pem").write_text(root.pem)
+    chain_a, key_a = device("dev-a")
+    assert https_get(address, name, cert=chain_a, key=key_a, cafile=tmp_path / "root.pem").status == 200
