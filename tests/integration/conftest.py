@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import scan_endpoints as se
 
-from tlsward.scan import Identity, Target, scan
+from tlsward.scan import scan
 
 
 @pytest.fixture(scope="session")
@@ -29,27 +29,10 @@ def scan_fleet(
         se.stop_all(started)
 
 
-def target_for(ep: se.Endpoint, material: se.Pki, **changes: Any) -> Target:
-    values: dict[str, Any] = {
-        "host": ep.address,
-        "port": ep.port,
-        "server_name": se.SERVER_NAME,
-        "name": ep.name,
-        "policy": "biometric-strict",
-        "environment": ep.environment,
-        "ca_file": material.server_ca,
-        "client": Identity(*material.device),
-        "revoked_client": Identity(*material.revoked_device),
-        "unknown_ca_client": Identity(*material.unknown_device),
-    }
-    values.update(changes)
-    return Target(**values)
-
-
 @pytest.fixture(scope="session")
 def scan_records(scan_fleet: list[se.Endpoint], scan_material: se.Pki) -> dict[str, dict[str, Any]]:
     """One concurrent scan of the whole fleet: endpoint name -> record."""
-    targets = [target_for(ep, scan_material) for ep in scan_fleet]
+    targets = [se.target_for(ep, scan_material) for ep in scan_fleet]
     return {ep.name: record for ep, record in zip(scan_fleet, scan(targets), strict=True)}
 
 

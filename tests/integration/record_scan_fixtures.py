@@ -19,7 +19,6 @@ from typing import Any
 
 import scan_endpoints as se
 import sslyze
-from conftest import target_for
 
 from tlsward.scan import scan
 
@@ -47,7 +46,7 @@ def main(out_dir: Path) -> None:
         material = se.build_pki(base / "pki")
         started = se.start_all(base / "nginx", material)
         try:
-            records = scan([target_for(ep, material) for ep in started])
+            records = scan([se.target_for(ep, material) for ep in started])
         finally:
             se.stop_all(started)
         for ep, record in zip(started, records, strict=True):

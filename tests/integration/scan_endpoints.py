@@ -19,6 +19,7 @@ import scan_pki as pki
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tlsward.policy import render_nginx
+from tlsward.scan import Identity, Target
 
 PORT = 8443
 SERVER_NAME = "bio.scan.test"
@@ -34,6 +35,9 @@ class Pki:
     device_ca: Path
     device_crl: Path
     device: tuple[Path, Path]
+    # The same device with its CA after the leaf in the certificate file, as tls_pki issues device
+    # identities (chain.pem: leaf + issuing CA).
+    device_chain: tuple[Path, Path]
     revoked_device: tuple[Path, Path]
     unknown_device: tuple[Path, Path]
     chains: dict[str, tuple[Path, Path]] = field(default_factory=dict)
@@ -75,6 +79,7 @@ def build_pki(root: Path) -> Pki:
         device_ca=root / "device-ca.pem",
         device_crl=root / "device-crl.pem",
         device=pki.write_pair(root, "device", [dev_ok.cert], dev_ok.key),
+        device_chain=pki.write_pair(root, "device-chain", [dev_ok.cert, dev_ca.cert], dev_ok.key),
         revoked_device=pki.write_pair(root, "device-revoked", [dev_revoked.cert], dev_revoked.key),
         unknown_device=pki.write_pair(root, "device-unknown", [dev_unknown.cert], dev_unknown.key),
     )
@@ -219,6 +224,24 @@ def endpoints() -> list[Endpoint]:
             expect_failed={"hsts.max_age", "hsts.include_subdomains"},
         ),
     ]
+
+
+def target_for(ep: Endpoint, material: Pki, **changes: Any) -> Target:
+    """The scan target for ``ep`` with the test PKI's identities (``changes`` replace fields)."""
+    values: dict[str, Any] = {
+        "host": ep.address,
+        "port": ep.port,
+        "server_name": SERVER_NAME,
+        "name": ep.name,
+        "policy": "biometric-strict",
+        "environment": ep.environment,
+        "ca_file": material.server_ca,
+        "client": Identity(*material.device),
+        "revoked_client": Identity(*material.revoked_device),
+        "unknown_ca_client": Identity(*material.unknown_device),
+    }
+    values.update(changes)
+    return Target(**values)
 
 
 def render_config(ep: Endpoint, material: Pki, openssl_version: str) -> str:

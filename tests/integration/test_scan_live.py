@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import scan_endpoints as se
 
-from tlsward.scan import judge
+from tlsward.scan import Identity, judge, scan
 
 pytestmark = pytest.mark.integration
 
@@ -88,6 +88,34 @@ def test_handshake_level_mtls_refusal_passes(scan_records: dict[str, dict[str, A
     assert "certificate required" in probe["error"].lower()
 
 
+def test_hardened_mtls_endpoints_scanned_with_a_device_chain_identity(
+    scan_fleet: list[se.Endpoint], scan_material: se.Pki
+) -> None:
+    """The device identity as tls_pki issues it (leaf + CA in one file) leaves nothing undecided.
+
+    sslyze's legacy OpenSSL cannot load a multi-certificate client chain for SSLv2, so the SSLv2
+    and SSLv3 checks run without the identity (tlsward.scan.runner.UNAUTHENTICATED_COMMANDS);
+    every other sslyze command and the probes use it.
+    """
+    chain = Identity(*scan_material.device_chain)
+    assert scan_material.device_chain[0].read_text(encoding="ascii").count("BEGIN CERTIFICATE") == 2
+    hardened = [ep for ep in scan_fleet if ep.name in ("hardened", "hardened_require")]
+    records = scan([se.target_for(ep, scan_material, client=chain) for ep in hardened])
+    for ep, record in zip(hardened, records, strict=True):
+        findings = judge(record, "biometric-strict", "production")
+        bad = [(f.id, f.status, f.message, f.evidence) for f in findings if f.status in ("fail", "error")]
+        assert bad == [], ep.name
+        by_id = {f.id: f for f in findings}
+        for fid in ("protocol.ssl2_0", "protocol.ssl3_0", "cipher.ssl2_0.not_in_policy"):
+            assert by_id[fid].status == "pass", (ep.name, fid)
+        assert by_id["protocol.ssl2_0"].evidence["accepted"] is False
+        assert record["without_client_identity"] == ["ssl_2_0_cipher_suites", "ssl_3_0_cipher_suites"]
+        # Everything else ran with the identity: sslyze's own record of its configuration says so.
+        credentials = record["sslyze"]["network_configuration"]["tls_client_auth_credentials"]
+        assert credentials["certificate_chain_path"] == str(scan_material.device_chain[0])
+        assert record["probes"]["valid"]["http_status"] == 200
+
+
 def test_every_finding_has_the_documented_shape(scan_records: dict[str, dict[str, Any]]) -> None:
     for name, record in scan_records.items():
         findings = [f.as_dict() for f in judge(record, "biometric-strict", "production")]
@@ -127,12 +155,10 @@ def test_mtls_optional_serves_requests_without_a_certificate(scan_records: dict[
 
 
 def test_unreachable_endpoint_is_a_critical_finding(scan_material: se.Pki) -> None:
-    from conftest import target_for  # noqa: PLC0415
-
     from tlsward.scan import scan_endpoints  # noqa: PLC0415
 
     nowhere = se.Endpoint("nowhere", "127.0.2.250")
-    [result] = scan_endpoints([target_for(nowhere, scan_material)])
+    [result] = scan_endpoints([se.target_for(nowhere, scan_material)])
     assert result["compliant"] is False
     assert [(f["id"], f["passed"], f["severity"]) for f in result["findings"]] == [
         ("connectivity", False, "critical")

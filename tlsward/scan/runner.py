@@ -62,6 +62,20 @@ SCAN_COMMANDS = frozenset(
         ScanCommand.TLS_EXTENDED_MASTER_SECRET,
     }
 )
+# Scan commands sent in a second sslyze request to the same endpoint WITHOUT the client identity.
+# - sslyze tests SSL 2.0 (and 3.0) with nassl's legacy OpenSSL 1.0.2. Its SSLv2 method implements
+#   no SSL_CTX control at all (ssl2_ctx_ctrl returns 0 for every command), and loading a chain
+#   file adds each certificate after the first through such a control: with a device identity
+#   holding leaf + issuing CA (what tls_pki issues), the SSLv2 client cannot even be built and the
+#   command dies with "OpenSSLError: Unknown error: invalid input, usage, or OpenSSL build
+#   configuration?" (BUG_IN_SSLYZE) before a byte is sent. A leaf-only file does not show it.
+# - These checks only have to see whether the server answers an SSLv2/SSLv3 hello. That is decided
+#   before any client authentication, and sslyze counts a suite whose handshake reaches the
+#   server's CertificateRequest as accepted, so the verdict does not depend on the identity.
+#   SSLv3 goes with SSLv2: same legacy client, and SSLv3's client-certificate path differs from
+#   TLS (RFC 4492's ecdsa_sign certificate type is TLS-only), so presenting the EC device identity
+#   there could only add a way for the answer to depend on it.
+UNAUTHENTICATED_COMMANDS = frozenset({ScanCommand.SSL_2_0_CIPHER_SUITES, ScanCommand.SSL_3_0_CIPHER_SUITES})
 
 
 def _load_bundled_trust_stores() -> None:
@@ -73,21 +87,24 @@ def _load_bundled_trust_stores() -> None:
         TrustStoresRepository.get_default()
 
 
-def _request(target: Target) -> ServerScanRequest:
+def _location(target: Target) -> ServerNetworkLocation:
     try:
-        location = ServerNetworkLocation(
+        return ServerNetworkLocation(
             hostname=target.sni, port=target.port, ip_address=resolve(target.host, target.port)
         )
     except ServerHostnameCouldNotBeResolved as exc:
         raise TlswardError("tls_scan", f"{target.label}: cannot resolve {target.host!r}: {exc}") from exc
-    credentials = None
-    if target.client is not None:
-        credentials = ClientAuthenticationCredentials(
-            certificate_chain_path=Path(target.client.cert), key_path=Path(target.client.key)
-        )
+
+
+def _request(
+    target: Target,
+    location: ServerNetworkLocation,
+    commands: frozenset[ScanCommand],
+    credentials: ClientAuthenticationCredentials | None,
+) -> ServerScanRequest:
     extra = ScanCommandsExtraArguments(
         certificate_info=CertificateInfoExtraArgument(custom_ca_file=Path(target.ca_file))
-        if target.ca_file
+        if target.ca_file and ScanCommand.CERTIFICATE_INFO in commands
         else None
     )
     return ServerScanRequest(
@@ -98,9 +115,52 @@ def _request(target: Target) -> ServerScanRequest:
             network_timeout=int(max(1, target.timeout)),
             network_max_retries=2,
         ),
-        scan_commands=set(SCAN_COMMANDS),
+        scan_commands=set(commands),
         scan_commands_extra_arguments=extra,
     )
+
+
+def requests_for(target: Target) -> tuple[ServerScanRequest, ServerScanRequest | None]:
+    """The sslyze request(s) for one target: every command in one request without a client
+    identity; with one, the identity's request plus an unauthenticated one for
+    ``UNAUTHENTICATED_COMMANDS`` (see there why)."""
+    location = _location(target)
+    if target.client is None:
+        return _request(target, location, SCAN_COMMANDS, None), None
+    credentials = ClientAuthenticationCredentials(
+        certificate_chain_path=Path(target.client.cert), key_path=Path(target.client.key)
+    )
+    return (
+        _request(target, location, SCAN_COMMANDS - UNAUTHENTICATED_COMMANDS, credentials),
+        _request(target, location, UNAUTHENTICATED_COMMANDS, None),
+    )
+
+
+def merge_unauthenticated(main: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """sslyze's JSON of the identity's request with the unauthenticated request's commands put in.
+
+    When the unauthenticated request could not connect, its commands are reported as errors with
+    its connectivity error (never as not scheduled, never silently passed).
+    """
+    merged = dict(main)
+    results = main.get("scan_result")
+    if results is None:  # the identity's request could not connect: judged as unreachable
+        return merged
+    results = dict(results)
+    extra_results = extra.get("scan_result") or {}
+    for command in sorted(UNAUTHENTICATED_COMMANDS):
+        attempt = extra_results.get(command.value)
+        if extra.get("connectivity_status") != "COMPLETED" or not attempt:
+            attempt = {
+                "status": "ERROR",
+                "error_reason": "CONNECTIVITY_ISSUE",
+                "error_trace": extra.get("connectivity_error_trace")
+                or "the scan without the client identity did not run",
+                "result": None,
+            }
+        results[command.value] = attempt
+    merged["scan_result"] = results
+    return merged
 
 
 def _anchors(target: Target) -> list[str]:
@@ -140,41 +200,49 @@ def scan(targets: list[Target], *, concurrency: int = 20) -> list[dict[str, Any]
     for target in targets:
         _check_identities(target)
     _load_bundled_trust_stores()
-    requests = [_request(t) for t in targets]
+    requests = [requests_for(t) for t in targets]
     anchors = [_anchors(t) for t in targets]
     started = time.monotonic()
     scanned_at = dt.datetime.now(dt.UTC)
     by_uuid: dict[Any, tuple[dict[str, Any], float]] = {}
+    queued = [r for pair in requests for r in pair if r is not None]
     with ThreadPoolExecutor(max_workers=min(len(targets), concurrency)) as pool:
         probe_futures = [pool.submit(run_probes, t) for t in targets]
         scanner = Scanner(
-            concurrent_server_scans_limit=min(len(targets), concurrency),
+            concurrent_server_scans_limit=min(len(queued), concurrency),
             per_server_concurrent_connections_limit=5,
         )
-        scanner.queue_scans(requests)
+        scanner.queue_scans(queued)
         for result in scanner.get_results():
             as_json = ServerScanResultAsJson.model_validate(result).model_dump(mode="json")
             by_uuid[result.uuid] = (as_json, time.monotonic() - started)
         probes = [f.result() for f in probe_futures]
     records = []
-    for target, request, anchor_pems, probe in zip(targets, requests, anchors, probes, strict=True):
+    for target, (request, unauthenticated), anchor_pems, probe in zip(
+        targets, requests, anchors, probes, strict=True
+    ):
         sslyze_json, seconds = by_uuid[request.uuid]
-        records.append(
-            {
-                "record_schema": RECORD_SCHEMA,
-                "target": {
-                    "name": target.label,
-                    "host": target.host,
-                    "port": target.port,
-                    "server_name": target.sni,
-                    "http_path": target.http_path,
-                },
-                "scanned_at": scanned_at.isoformat(),
-                "seconds": round(seconds, 3),
-                "scanner": {"sslyze": SSLYZE_VERSION},
-                "trust_anchors_pem": anchor_pems,
-                "sslyze": sslyze_json,
-                "probes": probe,
-            }
-        )
+        record: dict[str, Any] = {
+            "record_schema": RECORD_SCHEMA,
+            "target": {
+                "name": target.label,
+                "host": target.host,
+                "port": target.port,
+                "server_name": target.sni,
+                "http_path": target.http_path,
+            },
+            "scanned_at": scanned_at.isoformat(),
+            "seconds": round(seconds, 3),
+            "scanner": {"sslyze": SSLYZE_VERSION},
+            "trust_anchors_pem": anchor_pems,
+            "sslyze": sslyze_json,
+            "probes": probe,
+        }
+        if unauthenticated is not None:
+            extra_json, extra_seconds = by_uuid[unauthenticated.uuid]
+            record["sslyze"] = merge_unauthenticated(sslyze_json, extra_json)
+            record["seconds"] = round(max(seconds, extra_seconds), 3)
+            # Which commands ran without the client identity (the rest ran with it).
+            record["without_client_identity"] = sorted(c.value for c in UNAUTHENTICATED_COMMANDS)
+        records.append(record)
     return records
