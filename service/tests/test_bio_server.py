@@ -33,6 +33,8 @@ class Server:
         self.headers = certs.device_a.headers()
 
     def start(self):
+        # a socket file left by a killed server is stale (kill() waited for every process)
+        self.socket.unlink(missing_ok=True)
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "tlsward_biometric", "serve"],
@@ -49,9 +51,12 @@ class Server:
                 except OSError:
                     time.sleep(0.1)
                     continue
-            with self.client() as client:
-                if client.get("/readyz").status_code == 200:
-                    return
+            try:
+                with self.client() as client:
+                    if client.get("/readyz").status_code == 200:
+                        return
+            except httpx.TransportError as exc:
+                raise AssertionError(f"server failed: {exc}: {self.log.read_text()}") from None
         raise AssertionError(f"server did not start: {self.log.read_text()}")
 
     def client(self):
@@ -62,6 +67,14 @@ class Server:
     def kill(self):
         os.killpg(self.proc.pid, signal.SIGKILL)  # the uvicorn supervisor and its workers
         self.proc.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # until the workers have exited and been reaped
+            try:
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        raise AssertionError("server processes survived SIGKILL")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

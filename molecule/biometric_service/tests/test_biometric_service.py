@@ -12,7 +12,7 @@ import time
 import urllib.parse
 
 import httpx
-from conftest import ADDRESS, SERVER_NAME, body, client, f32, fingerprint, noisy, pki_dir, unit_vector
+from bio_molecule import ADDRESS, SERVER_NAME, body, client, f32, fingerprint, noisy, pki_dir, unit_vector
 
 UNIT = "/etc/systemd/system/tlsward-biometric.service"
 
