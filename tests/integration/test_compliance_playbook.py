@@ -25,16 +25,41 @@ pytestmark = pytest.mark.integration
 HOSTS = ("hardened", "no_hsts", "server_tokens")
 
 
+def _release_key(directory: Path, key: Path, release_mode: int = 0o755) -> Path:
+    """The server key as tls_pki deploys it: privkey.pem -> current/privkey.pem, current ->
+    releases/r1, the real file 0600 in the release directory."""
+    release = directory / "releases" / "r1"
+    release.mkdir(parents=True)
+    (release / "privkey.pem").write_bytes(key.read_bytes())
+    (release / "privkey.pem").chmod(0o600)
+    (directory / "releases").chmod(release_mode)
+    (directory / "current").symlink_to("releases/r1")
+    (directory / "privkey.pem").symlink_to("current/privkey.pem")
+    return directory / "privkey.pem"
+
+
 def _inventory(tmp: Path, fleet: list[se.Endpoint], material: se.Pki) -> Path:
+    good_key = Path(material.chains["good"][1])
     loose_key = tmp / "loose.key"
-    loose_key.write_bytes(Path(material.chains["good"][1]).read_bytes())
+    loose_key.write_bytes(good_key.read_bytes())
     loose_key.chmod(0o644)
+    # hardened: the release layout (must pass); no_hsts also has a release directory anyone can
+    # write; server_tokens' key is a symlink out of its directory.
+    outside = tmp / "elsewhere.key"
+    outside.write_bytes(good_key.read_bytes())
+    outside.chmod(0o600)
+    (tmp / "server_tokens-key").mkdir()
+    (tmp / "server_tokens-key" / "privkey.pem").symlink_to(outside)
+    keys = {
+        "hardened": [_release_key(tmp / "hardened-key", good_key)],
+        "no_hsts": [loose_key, _release_key(tmp / "no_hsts-key", good_key, 0o777)],
+        "server_tokens": [tmp / "server_tokens-key" / "privkey.pem"],
+    }
     hosts: dict[str, Any] = {}
     for ep in fleet:
         if ep.name not in HOSTS:
             continue
         assert ep.directory is not None
-        key = loose_key if ep.name == "no_hsts" else material.chains[ep.chain][1]
         hosts[ep.name] = {
             "ansible_connection": "local",
             "ansible_python_interpreter": sys.executable,
@@ -45,7 +70,7 @@ def _inventory(tmp: Path, fleet: list[se.Endpoint], material: se.Pki) -> Path:
             "compliance_nginx_command": (
                 f"{se.NGINX} -T -q -p {ep.directory} -e {ep.directory}/error.log -c {ep.directory}/nginx.conf"
             ),
-            "compliance_key_files": [{"path": str(key), "kind": "server_key"}],
+            "compliance_key_files": [{"path": str(key), "kind": "server_key"} for key in keys[ep.name]],
             "compliance_units": ["tlsward-no-such-unit.service"],
         }
     inventory = {"all": {"children": {"frontends": {"hosts": hosts}}}}
@@ -139,9 +164,24 @@ def test_report_json_has_every_host_and_the_right_failures(compliance_runs: dict
     failed = {name: {f["id"] for f in h["findings"] if not f["passed"]} for name, h in hosts.items()}
     assert failed["hardened"] == set()
     # no_hsts: the endpoint lacks the header, the deployed config differs from the profile
-    # (drift), and its key file is world-readable.
+    # (drift), and its key files are not root's alone (world-readable; release dir writable).
     assert failed["no_hsts"] == {"hsts.present", "host.drift", "host.key_files"}
-    assert failed["server_tokens"] == {"http.server_tokens", "host.drift"}
+    assert failed["server_tokens"] == {"http.server_tokens", "host.drift", "host.key_files"}
+    tmp = compliance_runs["tmp"]
+    keys = {name: next(f for f in h["findings"] if f["id"] == "host.key_files") for name, h in hosts.items()}
+    # The symlinked release layout is judged by the file it resolves to (0600), not the link (0777).
+    [release] = keys["hardened"]["evidence"]["files"]
+    assert (release["symlink"], release["mode"]) == (True, "0600")
+    assert release["resolved"] == str((tmp / "hardened-key" / "releases" / "r1" / "privkey.pem").resolve())
+    assert keys["no_hsts"]["evidence"]["problems"] == [
+        f"{tmp / 'loose.key'}: mode 0644 gives access to everyone",
+        f"{tmp / 'no_hsts-key' / 'privkey.pem'}: directory {(tmp / 'no_hsts-key' / 'releases').resolve()} "
+        "on the way is writable by group and others (drwxrwxrwx)",
+    ]
+    assert keys["server_tokens"]["evidence"]["problems"] == [
+        f"{tmp / 'server_tokens-key' / 'privkey.pem'}: symlink resolves to "
+        f"{(tmp / 'elsewhere.key').resolve()}, outside {tmp / 'server_tokens-key'}"
+    ]
     drift = next(f for f in hosts["server_tokens"]["findings"] if f["id"] == "host.drift")
     assert [(d["directive"], d["expected"], d["found"]) for d in drift["evidence"]["drift"]] == [
         ("server_tokens", "off", "on")

@@ -20,6 +20,7 @@ from tlsward.scan.hostchecks import (
     judge_key_files,
     judge_template_store,
     judge_units,
+    key_files_from,
     parse_nginx,
 )
 from tlsward.scan.inventory import endpoints_from_hosts
@@ -131,6 +132,218 @@ def test_parser_keeps_quoted_values_and_drops_comments() -> None:
 def test_key_file_modes(mode: str, owner: str, kind: str, ok: bool) -> None:
     [finding] = judge_key_files([{"path": "/k", "exists": True, "mode": mode, "owner": owner, "kind": kind}])
     assert finding.passed is ok
+
+
+# ``namei -l`` (util-linux 2.38) of the server key as tls_pki deploys it: a symlink into the
+# atomic release directory, recorded on a converged Debian 12 host.
+RELEASE_WALK = """f: /etc/tlsward/tls/server/privkey.pem
+drwxr-xr-x root root /
+drwxr-xr-x root root etc
+drwxr-xr-x root root tlsward
+drwxr-xr-x root root tls
+drwxr-xr-x root root server
+lrwxrwxrwx root root privkey.pem -> current/privkey.pem
+lrwxrwxrwx root root   current -> releases/ce72861f9fedf5d3
+drwxr-xr-x root root     releases
+drwxr-xr-x root root     ce72861f9fedf5d3
+-rw------- root root   privkey.pem
+"""
+RELEASE_KEY = "/etc/tlsward/tls/server/releases/ce72861f9fedf5d3/privkey.pem"
+
+
+def key_stat(
+    walk: str | None = RELEASE_WALK,
+    *,
+    mode: str = "0600",
+    owner: str = "root",
+    exists: bool = True,
+    resolved: str = RELEASE_KEY,
+    link_target: str = "current/privkey.pem",
+    path: str = "/etc/tlsward/tls/server/privkey.pem",
+    within: str | None = None,
+) -> list[Any]:
+    """One ``key_stat`` item as the compliance playbook gathers it for a symlinked key:
+    the followed stat, the wanted item, the stat of the path itself and the namei result."""
+    wanted: dict[str, Any] = {"path": path, "kind": "server_key"}
+    if within:
+        wanted["within"] = within
+    # The symlink's own stat: mode 0777 is every symlink's, never the key's.
+    own = {"exists": True, "islnk": True, "mode": "0777", "lnk_source": resolved, "lnk_target": link_target}
+    walked = (
+        {"rc": 127, "stdout": "", "stderr": ""} if walk is None else {"rc": 0, "stdout": walk, "stderr": ""}
+    )
+    return [{"exists": exists, "mode": mode, "pw_name": owner}, wanted, own, walked]
+
+
+def key_finding(*items: list[Any]) -> Any:
+    [finding] = judge_host_key_files(list(items))
+    return finding
+
+
+def judge_host_key_files(items: list[list[Any]]) -> list[Any]:
+    return judge_key_files(key_files_from({"key_stat": items}))
+
+
+def test_symlinked_key_is_judged_by_the_file_it_resolves_to() -> None:
+    finding = key_finding(key_stat())
+    assert finding.status == "pass", finding.evidence
+    [entry] = finding.evidence["files"]
+    assert (entry["path"], entry["resolved"], entry["symlink"]) == (
+        "/etc/tlsward/tls/server/privkey.pem",
+        RELEASE_KEY,
+        True,
+    )
+    assert (entry["mode"], entry["owner"], entry["within"]) == ("0600", "root", "/etc/tlsward/tls/server")
+    assert [w["path"] for w in entry["walk"] if w["type"] != "directory"] == [
+        "/etc/tlsward/tls/server/privkey.pem",
+        "/etc/tlsward/tls/server/current",
+        RELEASE_KEY,
+    ]
+
+
+def test_symlinked_key_with_loose_target_names_the_resolved_file() -> None:
+    finding = key_finding(key_stat(mode="0644"))
+    assert finding.status == "fail"
+    assert finding.message == (
+        f"/etc/tlsward/tls/server/privkey.pem (resolves to {RELEASE_KEY}): mode 0644 gives access to everyone"
+    )
+
+
+# namei -l (util-linux 2.38) of trees built under /tmp: an absolute symlink out of the key
+# directory, a world-writable release directory, a symlink owned by another user in a sticky
+# shared directory.
+OUTSIDE_WALK = """f: /tmp/tlsward-test/srv/tls/server/abs.pem
+drwxr-xr-x root root /
+drwxrwxrwt root root tmp
+drwxr-xr-x root root tlsward-test
+drwxr-xr-x root root srv
+drwxr-xr-x root root tls
+drwxr-xr-x root root server
+lrwxrwxrwx root root abs.pem -> /tmp/tlsward-test/elsewhere/privkey.pem
+drwxr-xr-x root root   /
+drwxrwxrwt root root   tmp
+drwxr-xr-x root root   tlsward-test
+drwxr-xr-x root root   elsewhere
+-rw------- root root   privkey.pem
+"""
+WRITABLE_WALK = """f: /tmp/tlsward-test/srv/tls/server/privkey.pem
+drwxr-xr-x root root /
+drwxrwxrwt root root tmp
+drwxr-xr-x root root tlsward-test
+drwxr-xr-x root root srv
+drwxr-xr-x root root tls
+drwxr-xr-x root root server
+lrwxrwxrwx root root privkey.pem -> current/privkey.pem
+lrwxrwxrwx root root   current -> releases/r1
+drwxrwxrwx root root     releases
+drwxr-xr-x root root     r1
+-rw------- root root   privkey.pem
+"""
+FOREIGN_LINK_WALK = """f: /tmp/tlsward-test/shared/key.pem
+drwxr-xr-x root   root /
+drwxrwxrwt root   root tmp
+drwxr-xr-x root   root tlsward-test
+drwxrwxrwt root   root shared
+lrwxrwxrwx nobody root key.pem -> /tmp/tlsward-test/srv/tls/server/releases/r1/privkey.pem
+drwxr-xr-x root   root   /
+drwxrwxrwt root   root   tmp
+drwxr-xr-x root   root   tlsward-test
+drwxr-xr-x root   root   srv
+drwxr-xr-x root   root   tls
+drwxr-xr-x root   root   server
+drwxr-xr-x root   root   releases
+drwxr-xr-x root   root   r1
+-rw------- root   root   privkey.pem
+"""
+
+
+def test_symlink_resolving_outside_its_directory_fails() -> None:
+    finding = key_finding(
+        key_stat(
+            OUTSIDE_WALK,
+            path="/tmp/tlsward-test/srv/tls/server/abs.pem",
+            resolved="/tmp/tlsward-test/elsewhere/privkey.pem",
+            link_target="/tmp/tlsward-test/elsewhere/privkey.pem",
+        )
+    )
+    assert finding.status == "fail"
+    assert finding.evidence["problems"] == [
+        "/tmp/tlsward-test/srv/tls/server/abs.pem: symlink resolves to "
+        "/tmp/tlsward-test/elsewhere/privkey.pem, outside /tmp/tlsward-test/srv/tls/server"
+    ]
+    # /tmp is world-writable but sticky and root-owned, and what follows it is root's: not a problem.
+    allowed = key_finding(
+        key_stat(
+            OUTSIDE_WALK,
+            path="/tmp/tlsward-test/srv/tls/server/abs.pem",
+            resolved="/tmp/tlsward-test/elsewhere/privkey.pem",
+            within="/tmp/tlsward-test",
+        )
+    )
+    assert allowed.status == "pass", allowed.evidence
+
+
+def test_directory_on_the_way_writable_by_others_fails() -> None:
+    finding = key_finding(
+        key_stat(
+            WRITABLE_WALK,
+            path="/tmp/tlsward-test/srv/tls/server/privkey.pem",
+            resolved="/tmp/tlsward-test/srv/tls/server/releases/r1/privkey.pem",
+        )
+    )
+    assert finding.status == "fail"
+    assert finding.evidence["problems"] == [
+        "/tmp/tlsward-test/srv/tls/server/privkey.pem: directory /tmp/tlsward-test/srv/tls/server/releases "
+        "on the way is writable by group and others (drwxrwxrwx)"
+    ]
+
+
+def test_symlink_owned_by_another_user_in_a_sticky_directory_fails() -> None:
+    finding = key_finding(
+        key_stat(
+            FOREIGN_LINK_WALK,
+            path="/tmp/tlsward-test/shared/key.pem",
+            resolved="/tmp/tlsward-test/srv/tls/server/releases/r1/privkey.pem",
+            within="/tmp/tlsward-test",
+        )
+    )
+    assert finding.status == "fail"
+    assert finding.evidence["problems"] == [
+        "/tmp/tlsward-test/shared/key.pem: /tmp/tlsward-test/shared/key.pem is owned by nobody "
+        "inside a sticky shared directory"
+    ]
+
+
+def test_symlinked_key_without_a_walk_is_undecided() -> None:
+    finding = key_finding(key_stat(None))
+    assert (finding.status, finding.passed) == ("error", False)
+    assert "not listed" in finding.message
+
+
+def test_dangling_symlink_fails() -> None:
+    finding = key_finding(key_stat(exists=False, mode="0"))
+    assert finding.status == "fail"
+    assert "resolves to no file" in finding.message
+
+
+def test_regular_key_file_in_a_writable_directory_fails() -> None:
+    walk = """f: /etc/tlsward/tls/server/privkey.pem
+drwxr-xr-x root root /
+drwxr-xr-x root root etc
+drwxr-xr-x root root tlsward
+drwxr-xr-x root root tls
+drwxrwxr-x root adm  server
+-rw------- root root privkey.pem
+"""
+    item = key_stat(walk, resolved="/etc/tlsward/tls/server/privkey.pem")
+    item[2] = {"exists": True, "islnk": False, "mode": "0600"}
+    finding = key_finding(item)
+    assert finding.status == "fail"
+    assert finding.evidence["problems"] == [
+        "/etc/tlsward/tls/server/privkey.pem: directory /etc/tlsward/tls/server on the way is "
+        "writable by group (drwxrwxr-x)"
+    ]
+    assert finding.evidence["files"][0]["symlink"] is False
 
 
 def test_no_key_file_is_not_applicable() -> None:

@@ -9,6 +9,7 @@ a ``not_applicable`` finding, never an error.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import stat
 from dataclasses import dataclass, field
@@ -24,14 +25,80 @@ EXPOSURE = re.compile(r"Overall exposure level for (\S+):\s*([0-9.]+)\s+(\w+)")
 # --------------------------------------------------------------------------------------------
 # key files
 
+# One line of ``namei -l PATH`` (util-linux): mode string, owner, group, the component (indented
+# by symlink depth), `` -> target`` for a symlink. Lines that do not match (``f: PATH``, errors
+# such as ``name - No such file or directory``) are kept as text.
+_NAMEI_LINE = re.compile(r"^([-dlcbps?][rwxsStT-]{9})\s+(\S+)\s+(\S+)\s+(.*)$")
+
+
+def parse_namei(text: str) -> list[dict[str, Any]]:
+    """Every component ``namei -l`` walked, in resolution order, with its absolute path.
+
+    ``namei`` prints the components of the path and, after a symlink, the components of its
+    target (a leading ``/`` line for an absolute target); following them in order with a current
+    directory gives each component's absolute path.
+    """
+    walked: list[dict[str, Any]] = []
+    cwd = "/"
+    for line in text.splitlines():
+        match = _NAMEI_LINE.match(line)
+        if not match:
+            continue
+        mode, owner, group, rest = match.groups()
+        name, _, target = rest.strip().partition(" -> ")
+        kind = {"d": "directory", "l": "symlink", "-": "file"}.get(mode[0], "other")
+        path = "/" if name == "/" else posixpath.normpath(posixpath.join(cwd, name))
+        entry = {"path": path, "type": kind, "mode": mode, "owner": owner, "group": group}
+        if kind == "symlink":
+            entry["target"] = target
+        elif kind == "directory":
+            cwd = path
+        walked.append(entry)
+    return walked
+
+
+def _walk_problems(key: str, walked: list[dict[str, Any]]) -> list[str]:
+    """Anyone but root able to swap what ``key`` resolves to: a directory on the way that another
+    user owns or can write, or, under a sticky world/group-writable directory (/tmp), an entry
+    another user owns (the sticky bit protects only entries owned by root)."""
+    problems = []
+    sticky_parent = False
+    for entry in walked:
+        mode, owner, path = entry["mode"], entry["owner"], entry["path"]
+        if sticky_parent and owner != "root":
+            problems.append(f"{key}: {path} is owned by {owner} inside a sticky shared directory")
+        sticky_parent = False
+        if entry["type"] != "directory":
+            continue
+        writable = [who for who, bit in (("group", mode[5]), ("others", mode[8])) if bit == "w"]
+        if owner != "root":
+            problems.append(f"{key}: directory {path} on the way is owned by {owner}, not root")
+        if writable and mode[9] in "tT" and owner == "root":
+            sticky_parent = True
+        elif writable:
+            problems.append(
+                f"{key}: directory {path} on the way is writable by {' and '.join(writable)} ({mode})"
+            )
+    return problems
+
+
+def _within(path: str, directory: str) -> bool:
+    directory = posixpath.normpath(directory)
+    return posixpath.normpath(path).startswith(directory.rstrip("/") + "/")
+
 
 def judge_key_files(files: list[dict[str, Any]]) -> list[Finding]:
     """Private keys readable by root only (0600, or 0640 for a key group); no key world-accessible.
 
     Each item: ``path``, ``exists``, ``mode`` (octal string like ``"0600"``), ``owner``, ``kind``
-    (``server_key`` / ``ticket_key`` / ``device_ca_key``...).
+    (``server_key`` / ``ticket_key`` / ``device_ca_key``...) of the file the path RESOLVES to, and
+    optionally ``symlink`` (the path itself is a symlink), ``resolved`` (where it resolves),
+    ``link_target``, ``within`` (the directory a symlinked key must resolve into; default the
+    path's own directory) and ``walk`` (``namei -l`` of the path: every directory and symlink on
+    the way, none of which anyone but root may be able to change). A symlinked key without a walk
+    cannot be judged (error).
     """
-    present = [f for f in files if f.get("exists")]
+    present = [f for f in files if f.get("exists") or f.get("symlink")]
     if not present:
         return [
             not_applicable(
@@ -41,27 +108,55 @@ def judge_key_files(files: list[dict[str, Any]]) -> list[Finding]:
                 looked_for=[f.get("path") for f in files],
             )
         ]
-    problems = []
+    problems: list[str] = []
+    undecided_why: list[str] = []
     checked = []
     for f in present:
+        path = str(f["path"])
+        symlink = bool(f.get("symlink"))
+        resolved = str(f.get("resolved") or path)
+        walk = f.get("walk")
+        walked = parse_namei(walk) if isinstance(walk, str) else None
+        entry: dict[str, Any] = {
+            "path": path,
+            "resolved": resolved,
+            "symlink": symlink,
+            "kind": f.get("kind"),
+        }
+        if symlink:
+            entry["link_target"] = f.get("link_target")
+            entry["within"] = str(f.get("within") or posixpath.dirname(path))
+        if walked is not None:
+            entry["walk"] = walked
+        checked.append(entry)
+        if symlink and not _within(resolved, entry["within"]):
+            problems.append(f"{path}: symlink resolves to {resolved}, outside {entry['within']}")
+        if symlink and walked is None:
+            undecided_why.append(f"{path}: symlink, but the directories and links on the way were not listed")
+        elif walked is not None:
+            problems += _walk_problems(path, walked)
+        if not f.get("exists"):
+            problems.append(f"{path}: symlink to {f.get('link_target')} resolves to no file")
+            continue
         mode = int(str(f.get("mode", "0")), 8)
-        checked.append(
-            {"path": f["path"], "mode": f"{mode:04o}", "owner": f.get("owner"), "kind": f.get("kind")}
-        )
+        entry.update(mode=f"{mode:04o}", owner=f.get("owner"))
+        shown = f"{path} (resolves to {resolved})" if symlink else path
         if mode & (stat.S_IRWXO):
-            problems.append(f"{f['path']}: mode {mode:04o} gives access to everyone")
+            problems.append(f"{shown}: mode {mode:04o} gives access to everyone")
         elif mode & (stat.S_IWGRP | stat.S_IXGRP) or (mode & stat.S_IRGRP and f.get("kind") == "ticket_key"):
-            problems.append(f"{f['path']}: mode {mode:04o} is more than 0600 (0640 for a server key)")
+            problems.append(f"{shown}: mode {mode:04o} is more than 0600 (0640 for a server key)")
         if f.get("owner") not in (None, "root"):
-            problems.append(f"{f['path']}: owned by {f.get('owner')}, not root")
+            problems.append(f"{shown}: owned by {f.get('owner')}, not root")
+    evidence = {"files": checked, "problems": problems}
+    if not problems and undecided_why:
+        return [undecided("host.key_files", "high", "; ".join(undecided_why), **evidence)]
     return [
         check(
             "host.key_files",
             not problems,
             "high",
             "; ".join(problems) if problems else f"{len(present)} key file(s) readable by root only",
-            files=checked,
-            problems=problems,
+            **evidence,
         )
     ]
 
@@ -334,17 +429,30 @@ def judge_template_store(result: dict[str, Any] | None) -> list[Finding]:
 
 
 def key_files_from(facts: dict[str, Any]) -> list[dict[str, Any]]:
-    """Key file facts from the playbook's raw results: ``key_stat`` pairs (stat, {path, kind})
-    and ``ticket_keys`` (``find`` results); an already normalised ``key_files`` list is kept."""
+    """Key file facts from the playbook's raw results, or an already normalised ``key_files`` list.
+
+    ``key_stat`` items: ``[stat followed, {path, kind, within}]`` plus, from the playbook, the
+    ``stat`` of the path itself (not followed: symlink and where it resolves) and the ``namei -l``
+    command result; ``ticket_keys`` are ``find`` results.
+    """
     files = list(facts.get("key_files") or [])
-    for stat_result, wanted in facts.get("key_stat") or []:
+    for item in facts.get("key_stat") or []:
+        followed, wanted = item[0] or {}, item[1] or {}
+        own = (item[2] if len(item) > 2 else None) or {}
+        walk = _rc_int(item[3] if len(item) > 3 else None)
+        symlink = bool(own.get("islnk"))
         files.append(
             {
                 "path": wanted.get("path"),
                 "kind": wanted.get("kind", "key"),
-                "exists": bool(stat_result.get("exists")),
-                "mode": stat_result.get("mode", "0"),
-                "owner": stat_result.get("pw_name"),
+                "within": wanted.get("within"),
+                "exists": bool(followed.get("exists")),
+                "mode": followed.get("mode", "0"),
+                "owner": followed.get("pw_name"),
+                "symlink": symlink,
+                "resolved": own.get("lnk_source") if symlink else wanted.get("path"),
+                "link_target": own.get("lnk_target"),
+                "walk": walk["stdout"] if walk and walk.get("rc") == 0 else None,
             }
         )
     for found in facts.get("ticket_keys") or []:
