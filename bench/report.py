@@ -1,12 +1,17 @@
-"""Write a run's results: ``bench/results/<timestamp>.json`` and ``.md`` (+ ``latest.md``)."""
+"""Write a run's results: ``bench/results/<timestamp>.json`` and ``.md``, and fold the items of
+a full-size (not ``--quick``) run into ``latest.json`` / ``latest.md``, which hold the newest
+result of every item (items can run separately: ``bench/run.sh 5``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 from bench.common import Row
+
+VERDICTS = {"pass": "pass", "MISS": "**MISS**", "info": "report"}
 
 
 def _cell(text: str) -> str:
@@ -14,34 +19,31 @@ def _cell(text: str) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    lines = [
-        "| # | benchmark | bar | measured | result |",
-        "|---|---|---|---|---|",
+    lines = ["| # | benchmark | bar | measured | result |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {r.item} | {_cell(r.name)} | {_cell(r.bar)} | {_cell(r.measured)} | {VERDICTS[r.verdict]} |"
+        for r in rows
     ]
-    for row in rows:
-        verdict = {"pass": "pass", "MISS": "**MISS**", "info": "report"}[row.verdict]
-        lines.append(
-            f"| {row.item} | {_cell(row.name)} | {_cell(row.bar)} | {_cell(row.measured)} | {verdict} |"
-        )
     return "\n".join(lines)
+
+
+def _notes(rows: list[Row]) -> list[str]:
+    notes = [f"- **{r.item}, {r.name}**: {r.note}" for r in rows if r.note]
+    return ["## Notes", "", *notes, ""] if notes else []
 
 
 def markdown(meta: dict[str, Any], rows: list[Row]) -> str:
     out = [
         f"# tlsward benchmarks, {meta['timestamp']}",
         "",
-        f"Items run: {', '.join(meta['items'])}. Machine: {meta['machine']}. "
-        f"Load average before / after: {meta['loadavg_before']} / {meta['loadavg_after']}. "
-        f"Commit {meta['commit']}. Duration {meta['duration_seconds']:.0f} s.",
+        f"Items run: {', '.join(meta['items'])}{' (quick: not a result)' if meta['quick'] else ''}. "
+        f"Machine: {meta['machine']}. Load average before / after: {meta['loadavg_before']} / "
+        f"{meta['loadavg_after']}. Commit {meta['commit']}. Duration {meta['duration_seconds']:.0f} s.",
         "",
         table(rows),
         "",
+        *_notes(rows),
     ]
-    notes = [(r.item, r.name, r.note) for r in rows if r.note]
-    if notes:
-        out += ["## Notes", ""]
-        out += [f"- **{item}, {name}**: {note}" for item, name, note in notes]
-        out.append("")
     errors = meta.get("errors") or {}
     if errors:
         out += ["## Items that could not run", ""]
@@ -50,16 +52,63 @@ def markdown(meta: dict[str, Any], rows: list[Row]) -> str:
     return "\n".join(out)
 
 
+def _row(data: dict[str, Any]) -> Row:
+    fields = {f.name for f in dataclasses.fields(Row)}
+    return Row(**{k: v for k, v in data.items() if k in fields})
+
+
+def latest_markdown(latest: dict[str, Any], order: list[str]) -> str:
+    items = [i for i in order if i in latest["items"]]
+    rows = [_row(r) for i in items for r in latest["items"][i]["rows"]]
+    runs = [
+        f"| {i} | {latest['items'][i]['timestamp']} | {latest['items'][i]['commit']} | "
+        f"{latest['items'][i]['loadavg_before']} | {latest['items'][i]['duration_seconds']:.0f} s |"
+        for i in items
+    ]
+    return "\n".join(
+        [
+            "# tlsward benchmarks: latest result of every item",
+            "",
+            table(rows),
+            "",
+            "Each item's newest full-size run (`bench/results/<timestamp>.json` has every figure):",
+            "",
+            "| # | run (UTC) | commit | load average before | item duration |",
+            "|---|---|---|---|---|",
+            *runs,
+            "",
+            *_notes(rows),
+        ]
+    )
+
+
 def write(
-    results_dir: Path, meta: dict[str, Any], rows: list[Row], data: dict[str, Any], latest: bool
+    results_dir: Path,
+    meta: dict[str, Any],
+    rows: list[Row],
+    data: dict[str, Any],
+    order: list[str],
 ) -> Path:
     results_dir.mkdir(parents=True, exist_ok=True)
     stem = meta["timestamp"].replace(":", "").replace("-", "")
     doc = {"meta": meta, "rows": [r.__dict__ | {"verdict": r.verdict} for r in rows], "data": data}
     json_path = results_dir / f"{stem}.json"
-    json_path.write_text(json.dumps(doc, indent=2, sort_keys=False, default=str) + "\n")
-    text = markdown(meta, rows)
-    (results_dir / f"{stem}.md").write_text(text)
-    if latest:
-        (results_dir / "latest.md").write_text(text)
+    json_path.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    (results_dir / f"{stem}.md").write_text(markdown(meta, rows))
+    if meta["quick"]:
+        return json_path
+    latest_path = results_dir / "latest.json"
+    latest = json.loads(latest_path.read_text()) if latest_path.exists() else {"items": {}}
+    durations = data.get("durations", {})
+    for item in meta["items"]:
+        latest["items"][item] = {
+            "timestamp": meta["timestamp"],
+            "commit": meta["commit"],
+            "loadavg_before": meta["loadavg_before"],
+            "duration_seconds": durations.get(item, 0.0),
+            "result_file": json_path.name,
+            "rows": [r.__dict__ for r in rows if r.item == item],
+        }
+    latest_path.write_text(json.dumps(latest, indent=2, default=str) + "\n")
+    (results_dir / "latest.md").write_text(latest_markdown(latest, order))
     return json_path

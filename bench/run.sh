@@ -3,7 +3,7 @@
 #   bench/run.sh [--quick] [--keep] [ITEM ...]    (items 1-7, default all; see docs/benchmarks.md)
 # Not part of `make test`. Needs root (network namespaces, CPU pinning, Docker for the Debian 13
 # and fleet items). Loopback only; every load is bounded in count and time; the whole run is
-# bounded by BENCH_TIMEOUT seconds (default 1500).
+# bounded by BENCH_TIMEOUT seconds (default 1500; 4800 when item 5, the fleet converge, runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
@@ -34,4 +34,8 @@ trap cleanup EXIT
 scripts/build-images.sh debian12 debian13
 export PATH="$PWD/.venv/bin:$PATH"
 export ANSIBLE_CONFIG="$PWD/ansible.cfg"
-timeout --kill-after=30 "${BENCH_TIMEOUT:-1500}" .venv/bin/python -m bench "$@"
+limit=1500
+for arg in "$@"; do
+  case "$arg" in 5 | all) limit=4800 ;; esac
+done
+timeout --kill-after=60 "${BENCH_TIMEOUT:-$limit}" .venv/bin/python -m bench "$@"

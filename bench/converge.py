@@ -1,0 +1,196 @@
+"""Item 5: fleet converge. The full stack (``playbooks/site.yml``) converged on fresh systemd
+containers (host network, listeners on 127.0.3.7x, pinned to the server core) with Ansible on
+the client core: first converge and idempotent re-runs (zero changes) of a 1-host fleet and a
+3-host fleet side by side; the re-runs alternate between the two fleets.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.common import CLIENT_CPU, REPO, SERVER_CPU, BenchError, Context, Row, median, pinned
+from bench.common import run as run_cmd
+from bench.profile import describe, pyspy
+
+IMAGE = "local/debian12-systemd:latest"
+BAR = 1.5
+FLEETS = {"1-host": ["tlsward-bench-fleet-a1"], "3-host": [f"tlsward-bench-fleet-b{i}" for i in (1, 2, 3)]}
+ADDRESSES = {
+    "tlsward-bench-fleet-a1": "127.0.3.71",
+    "tlsward-bench-fleet-b1": "127.0.3.72",
+    "tlsward-bench-fleet-b2": "127.0.3.73",
+    "tlsward-bench-fleet-b3": "127.0.3.74",
+}
+_RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def _start(name: str) -> None:
+    run_cmd(["docker", "rm", "-f", name], 60, check=False)
+    # The molecule platform settings: systemd as PID 1, host network, no --privileged.
+    options = ["--network", "host", "--cgroupns", "host", "--cap-add", "SYS_ADMIN"]
+    options += ["-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock"]
+    options += ["--cpuset-cpus", str(SERVER_CPU)]
+    run_cmd(
+        ["docker", "run", "-d", "--name", name, "--hostname", name, *options, IMAGE, "/lib/systemd/systemd"],
+        120,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = run_cmd(["docker", "exec", name, "systemctl", "is-system-running"], 30, check=False).stdout
+        if state.strip() in ("running", "degraded"):
+            return
+        time.sleep(1)
+    raise BenchError(f"container {name}: systemd did not come up")
+
+
+def _inventory(ctx: Context, fleet: str, hosts: list[str]) -> Path:
+    root = ctx.scratch(f"fleet-{fleet}")
+    data: dict[str, Any] = {
+        "all": {
+            "vars": {
+                "ansible_connection": "community.docker.docker",
+                "ansible_become_method": "ansible.builtin.su",
+                "tlsward_policy": "biometric-strict",
+                "tlsward_environment": "test",
+                "tlsward_https_port": 443,
+                "tlsward_http_port": 80,
+                "tls_pki_ca_passphrase": secrets.token_hex(16),
+                "tls_pki_store_dir": str(root / "pki-store"),
+                "nginx_tls_ticket_keys_controller_dir": str(root / "ticket-keys"),
+                "biometric_service_keys": {"k1": secrets.token_hex(32)},
+                "biometric_service_active_key_id": "k1",
+                # Its own wheel cache: the first converge builds it, as on a new controller.
+                "biometric_service_wheel_cache_dir": str(root / "wheels"),
+            },
+            "children": {
+                "frontends": {
+                    "hosts": {
+                        host: {
+                            "tlsward_listen_address": ADDRESSES[host],
+                            "tlsward_server_names": [f"{host.rsplit('-', 1)[1]}.bench.tlsward.test"],
+                        }
+                        for host in hosts
+                    }
+                }
+            },
+        }
+    }
+    path = root / "inventory.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def _env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
+        "ANSIBLE_FILTER_PLUGINS": str(REPO / "filter_plugins"),
+        "ANSIBLE_LIBRARY": str(REPO / "library"),
+        "ANSIBLE_MODULE_UTILS": str(REPO / "module_utils"),
+        "ANSIBLE_NOCOLOR": "1",
+    }
+
+
+def _argv(inventory: Path) -> list[str]:
+    return [str(REPO / ".venv/bin/ansible-playbook"), "-i", str(inventory), str(REPO / "playbooks/site.yml")]
+
+
+def converge(inventory: Path, timeout: float) -> dict[str, Any]:
+    start = time.monotonic()
+    proc = run_cmd(pinned(CLIENT_CPU, _argv(inventory)), timeout, check=False, env=_env(), cwd=REPO)
+    seconds = time.monotonic() - start
+    recap = {
+        m.group(1): {"ok": int(m.group(2)), "changed": int(m.group(3)), "failed": int(m.group(5))}
+        for m in _RECAP.finditer(proc.stdout)
+    }
+    if proc.returncode != 0 or not recap:
+        raise BenchError(
+            f"site.yml failed on {inventory.parent.name} (rc {proc.returncode}): {proc.stdout[-3000:]}"
+        )
+    changed = sum(r["changed"] for r in recap.values())
+    return {"seconds": seconds, "recap": recap, "changed": changed}
+
+
+def site_imports() -> list[str]:
+    text = (REPO / "playbooks/site.yml").read_text()
+    return re.findall(r"import_playbook:\s*(\S+)", text)
+
+
+def run(ctx: Context) -> None:
+    inventories = {fleet: _inventory(ctx, fleet, hosts) for fleet, hosts in FLEETS.items()}
+    rounds = 1 if ctx.quick else 2
+    first: dict[str, dict[str, Any]] = {}
+    reruns: dict[str, list[dict[str, Any]]] = {fleet: [] for fleet in FLEETS}
+    profile = None
+    try:
+        for fleet, hosts in FLEETS.items():
+            for host in hosts:
+                _start(host)
+            first[fleet] = converge(inventories[fleet], 1200)
+        for _ in range(rounds):
+            for fleet in FLEETS:
+                reruns[fleet].append(converge(inventories[fleet], 600))
+        one = median([r["seconds"] for r in reruns["1-host"]])
+        three = median([r["seconds"] for r in reruns["3-host"]])
+        if three / one > BAR:  # missed: where does the controller's time go?
+            out = ctx.scratch("fleet-3-host") / "rerun.collapsed"
+            argv = pinned(CLIENT_CPU, _argv(inventories["3-host"]))
+            profile = pyspy(argv, out, 900)
+    finally:
+        for hosts in FLEETS.values():
+            for host in hosts:
+                run_cmd(["docker", "rm", "-f", host], 60, check=False)
+    _report(ctx, first, reruns, profile)
+
+
+def _report(
+    ctx: Context,
+    first: dict[str, dict[str, Any]],
+    reruns: dict[str, list[dict[str, Any]]],
+    profile: dict[str, Any] | None,
+) -> None:
+    one = median([r["seconds"] for r in reruns["1-host"]])
+    three = median([r["seconds"] for r in reruns["3-host"]])
+    changed = {fleet: [r["changed"] for r in rs] for fleet, rs in reruns.items()}
+    imports = site_imports()
+    ctx.data["5"] = {"first": first, "reruns": reruns, "site_imports": imports, "profile_3_host": profile}
+    for fleet in FLEETS:
+        ctx.add(
+            Row(
+                "5",
+                f"first converge of the full stack, {fleet} fleet",
+                "report",
+                f"{first[fleet]['seconds']:.0f} s, {first[fleet]['changed']} changes",
+                note=f"playbooks/site.yml imports {', '.join(imports)}" if fleet == "1-host" else "",
+            )
+        )
+    idempotent = all(c == 0 for cs in changed.values() for c in cs)
+    ctx.add(
+        Row(
+            "5",
+            "idempotent re-run changes nothing (1-host and 3-host fleets)",
+            "0 changes",
+            f"changes per re-run: 1-host {changed['1-host']}, 3-host {changed['3-host']}",
+            passed=idempotent,
+        )
+    )
+    ratio = three / one
+    ctx.add(
+        Row(
+            "5",
+            "idempotent re-run, 3 hosts vs 1 host (wall seconds)",
+            f"<= {BAR}x",
+            f"{three:.1f} s vs {one:.1f} s = {ratio:.2f}x",
+            ratio=ratio,
+            passed=ratio <= BAR,
+            note=(describe(profile) + " (ansible-playbook on the client core)") if profile else "",
+        )
+    )
