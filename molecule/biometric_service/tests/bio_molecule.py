@@ -1,7 +1,6 @@
 """Clients for the biometric service through the real nginx front end (mutual TLS), run from the
 controller: every container shares the host network, nginx listens on 127.0.1.30."""
 
-
 from __future__ import annotations
 
 import hashlib
@@ -20,14 +19,18 @@ ADDRESS = "127.0.1.30"
 SERVER_NAME = "bio.tlsward.test"
 
 
-def pki_dir() -> Path:
-    return Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "pki"
+def device_dir(name: str) -> Path:
+    """Where tls_pki's device_issue left a client's privkey.pem, cert.pem, chain.pem and ca.pem."""
+    return Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "pki" / "devices" / name
+
+
+ROOT = "device-a"  # every device directory holds the tlsward root CA (ca.pem)
 
 
 def tls_context(client: str | None) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(pki_dir() / "server-root.pem"))
+    context = ssl.create_default_context(cafile=str(device_dir(ROOT) / "ca.pem"))
     if client:
-        context.load_cert_chain(pki_dir() / f"{client}.pem", pki_dir() / f"{client}.key")
+        context.load_cert_chain(device_dir(client) / "chain.pem", device_dir(client) / "privkey.pem")
     return context
 
 
@@ -36,7 +39,7 @@ def client(name: str | None = "device-a") -> httpx.Client:
 
 
 def fingerprint(name: str) -> str:
-    cert = x509.load_pem_x509_certificate((pki_dir() / f"{name}.pem").read_bytes())
+    cert = x509.load_pem_x509_certificate((device_dir(name) / "cert.pem").read_bytes())
     return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
 
 

@@ -12,7 +12,7 @@ import time
 import urllib.parse
 
 import httpx
-from bio_molecule import ADDRESS, SERVER_NAME, body, client, f32, fingerprint, noisy, pki_dir, unit_vector
+from bio_molecule import ADDRESS, SERVER_NAME, body, client, device_dir, f32, fingerprint, noisy, unit_vector
 
 UNIT = "/etc/systemd/system/tlsward-biometric.service"
 
@@ -85,14 +85,14 @@ def test_operator_endpoints(subject):
     with client("device-a") as c:
         refused = c.get("/v1/admin/keys")
         assert (refused.status_code, refused.json()["error"]) == (403, "operator_required")
-    with client("operator") as c:
+    with client("operator-1") as c:
         status = c.get("/v1/admin/keys").json()
         assert status["active_key_id"] == "k1"
         assert status["loaded"] == ["k1", "k2"]
 
 
 def _s_client(*args: str, stdin: bytes) -> str:
-    pki = pki_dir()
+    device = device_dir("device-a")
     argv = [
         "openssl",
         "s_client",
@@ -101,11 +101,11 @@ def _s_client(*args: str, stdin: bytes) -> str:
         "-servername",
         SERVER_NAME,
         "-CAfile",
-        str(pki / "server-root.pem"),
+        str(device / "ca.pem"),
         "-cert",
-        str(pki / "device-a.pem"),
+        str(device / "cert.pem"),
         "-key",
-        str(pki / "device-a.key"),
+        str(device / "privkey.pem"),
         "-tls1_3",
         "-ign_eof",
         *args,
@@ -149,7 +149,7 @@ def test_zero_rtt_replay_of_verify_gets_425(tmp_path, subject):
 
 def test_service_itself_refuses_early_data(host, subject):
     """Defence in depth: the service answers 425 on its own socket too."""
-    pem = (pki_dir() / "device-a.pem").read_text()
+    pem = (device_dir("device-a") / "cert.pem").read_text()
     headers = {
         "Early-Data": "1",
         "X-Client-Verify": "SUCCESS",
@@ -250,7 +250,7 @@ def test_key_rotation_is_resumable_and_guards_retirement(host, subject):
     enrolled = unit_vector(12)
     with client("device-a") as c:
         assert c.post(f"/v1/subjects/{subject}/enroll", json=body(enrolled)).status_code == 201
-    with client("operator") as op:
+    with client("operator-1") as op:
         first = op.post("/v1/admin/keys/rotate", json={"target_key_id": "k2", "max_records": 1}).json()
         assert first["reencrypted"] == 1
         rest = op.post("/v1/admin/keys/rotate", json={"target_key_id": "k2"}).json()
