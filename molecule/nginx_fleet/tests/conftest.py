@@ -16,13 +16,15 @@ NAMES = [f"nginx-fleet{n}-{DISTRO}" for n in (1, 2, 3)]
 
 @pytest.fixture(scope="session")
 def fleet() -> list:
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    return [testinfra.get_host(f"ansible://{name}", ansible_inventory=inventory) for name in NAMES]
+    """The instances through `docker exec` (fast probes)."""
+    return [testinfra.get_host(f"docker://{name}") for name in NAMES]
 
 
 @pytest.fixture(scope="session")
-def addresses(fleet) -> list[str]:
-    return [h.ansible.get_variables()["tlsward_listen_address"] for h in fleet]
+def addresses() -> list[str]:
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    hosts = [testinfra.get_host(f"ansible://{name}", ansible_inventory=inventory) for name in NAMES]
+    return [h.ansible.get_variables()["tlsward_listen_address"] for h in hosts]
 
 
 @pytest.fixture(scope="session")

@@ -81,7 +81,7 @@ def test_failed_canary_stops_the_rollout(fleet, client, addresses):
     """The first batch is host 1 alone: a candidate nginx rejects there stops the play before
     hosts 2 and 3 get the (otherwise valid) change."""
     before = [tlsprobe.file_sha256(h, "/etc/nginx/nginx.conf") for h in fleet]
-    canary = fleet[0].ansible.get_variables()["inventory_hostname"]
+    canary = fleet[0].backend.name
     broken = "{{ 'X25519:NoSuchGroup' if inventory_hostname == '" + canary + "' else '' }}"
     proc = tlsprobe.converge(
         *tlsprobe.extra_vars(tlsward_groups=broken, nginx_tls_client_max_body_size="128k"), check=False

@@ -28,28 +28,28 @@ def main() -> int:
     parser.add_argument("--plain", action="store_true", help="no TLS at all")
     args = parser.parse_args()
 
-    raw = socket.create_connection((args.address, args.port), timeout=10)
-    conn: socket.socket = raw
-    if not args.plain:
-        ctx = ssl.create_default_context(cafile=f"{CLIENT_DIR}/server-root.pem")
-        if args.identity != "none":
-            ctx.load_cert_chain(
-                f"{CLIENT_DIR}/{args.identity}-chain.pem", f"{CLIENT_DIR}/{args.identity}.key"
-            )
-        conn = ctx.wrap_socket(raw, server_hostname="biometric.tlsward.test")
     body = b"t" * args.body_size
     lines = [f"{args.method} {args.path} HTTP/1.1", f"Host: {args.host_header}", "Connection: close"]
     lines += args.header
     if body or args.method in ("POST", "PUT"):
         lines.append(f"Content-Length: {len(body)}")
-    conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
     data = b""
     try:
+        conn: socket.socket = socket.create_connection((args.address, args.port), timeout=10)
+        if not args.plain:
+            ctx = ssl.create_default_context(cafile=f"{CLIENT_DIR}/server-root.pem")
+            if args.identity != "none":
+                ctx.load_cert_chain(
+                    f"{CLIENT_DIR}/{args.identity}-chain.pem", f"{CLIENT_DIR}/{args.identity}.key"
+                )
+            conn = ctx.wrap_socket(conn, server_hostname="biometric.tlsward.test")
+        conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         while chunk := conn.recv(65536):
             data += chunk
-    except (ssl.SSLError, ConnectionResetError) as exc:
+    except (ssl.SSLError, OSError) as exc:
+        # TLS 1.3: a refused client certificate shows up on the first write or read.
         if not data:
-            print(json.dumps({"error": str(exc)}))
+            print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
             return 2
     head, _, payload = data.partition(b"\r\n\r\n")
     head_lines = head.decode("latin-1").split("\r\n")

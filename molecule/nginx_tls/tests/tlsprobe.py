@@ -41,6 +41,7 @@ CANDIDATE_GROUPS = (
     "brainpoolP512r1",
     "brainpoolP256r1tls13",
     "brainpoolP384r1tls13",
+    "brainpoolP512r1tls13",
     "ffdhe2048",
     "ffdhe3072",
     "ffdhe4096",
