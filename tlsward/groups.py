@@ -37,8 +37,11 @@ def _profile_groups(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {canonical_group(str(g["name"])).lower(): g for g in data["groups"]}
 
 
-def judge_group(name: str, policy: Any = None, openssl_version: str | None = None) -> list[str]:
-    """Every rule one group breaks; ``openssl_version`` (the target's) checks ``min_openssl``."""
+def judge_group(
+    name: str, policy: Any = None, openssl_version: str | None = None, allowed: list[str] | None = None
+) -> list[str]:
+    """Every rule one group breaks; ``openssl_version`` (the target's) checks ``min_openssl``;
+    ``allowed`` is a host's effective group list (an inventory override narrowing the profile's)."""
     data = policy_for(policy, SOURCE)
     if not _NAME.match(name):
         return ["is not a valid group name"]
@@ -49,6 +52,8 @@ def judge_group(name: str, policy: Any = None, openssl_version: str | None = Non
         allowed = ", ".join(str(g["name"]) for g in data["groups"])
         problems.append(f"is not one of the groups allowed by policy {data['name']} (allowed: {allowed})")
         return problems
+    if allowed is not None and canonical.lower() not in {canonical_group(a).lower() for a in allowed}:
+        problems.append("is not one of the groups this host is configured with (inventory override)")
     need = entry.get("min_openssl")
     if need and openssl_version:
         try:

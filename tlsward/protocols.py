@@ -30,8 +30,12 @@ def canonical_protocol(name: str) -> str | None:
     return None
 
 
-def judge_protocol(name: str, policy: Any = None) -> list[str]:
-    """Every rule a single protocol version breaks (the scanner calls this for accepted versions)."""
+def judge_protocol(name: str, policy: Any = None, allowed: list[str] | None = None) -> list[str]:
+    """Every rule a single protocol version breaks (the scanner calls this for every version).
+
+    ``allowed`` is a host's effective protocol list (``tlsward.policy.effective_tls``: an inventory
+    override narrowing the profile's), when the version is judged for that host.
+    """
     data = policy_for(policy, SOURCE)
     proto = canonical_protocol(name)
     if proto is None:
@@ -40,6 +44,8 @@ def judge_protocol(name: str, policy: Any = None) -> list[str]:
         return [OBSOLETE[proto]]
     if proto not in data["protocols"]["allowed"]:
         return [f"is not allowed by policy {data['name']}"]
+    if allowed is not None and proto not in {canonical_protocol(a) for a in allowed}:
+        return ["is not one of the protocols this host is configured with (inventory override)"]
     return []
 
 

@@ -1,13 +1,16 @@
 """Judge TLS 1.2 cipher strings and TLS 1.3 cipher suites against a policy profile.
 
-``judge_tls12_suite`` / ``judge_tls13_suite`` judge ONE suite (the scanner calls them for what a
-live endpoint accepts); ``validate_cipher_list`` / ``validate_tls13_ciphersuites`` expand an
-inventory value with the real OpenSSL (``tlsward.openssl_ciphers``) and judge every suite.
+``judge_tls12_suite`` / ``judge_tls13_suite`` judge ONE suite; ``verdict_tls12_suite`` /
+``verdict_tls13_suite`` do the same and keep the broken rules apart by concern (the scanner calls
+them for every suite a live endpoint accepts and files each rule under its own finding);
+``validate_cipher_list`` / ``validate_tls13_ciphersuites`` expand an inventory value with the real
+OpenSSL (``tlsward.openssl_ciphers``) and judge every suite.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from tlsward.deviations import rejections
@@ -49,22 +52,81 @@ def never_allowed(suite: CipherSuite) -> list[str]:
     return problems
 
 
-def _profile_rules(suite: CipherSuite, data: dict[str, Any], parameter: str, members: list[str]) -> list[str]:
+@dataclass(frozen=True)
+class SuiteVerdict:
+    """One suite judged against a profile, the broken rules kept apart by concern.
+
+    ``suite`` is OpenSSL's description of it (or one read from its IANA name), ``None`` when
+    neither describes it (then ``unknown`` says so). ``problems`` is what ``judge_suite`` returns.
+    """
+
+    name: str
+    suite: CipherSuite | None
+    unknown: tuple[str, ...] = ()
+    never: tuple[str, ...] = ()
+    forward_secrecy: tuple[str, ...] = ()
+    aead: tuple[str, ...] = ()
+    deviations: tuple[str, ...] = ()
+    not_listed: tuple[str, ...] = ()
+
+    @property
+    def problems(self) -> list[str]:
+        return [
+            *self.unknown,
+            *self.never,
+            *self.forward_secrecy,
+            *self.aead,
+            *self.deviations,
+            *self.not_listed,
+        ]
+
+    @property
+    def outside_list(self) -> list[str]:
+        """The rules that keep the suite out of the profile's list (all but forward secrecy and
+        AEAD, which are judged on their own)."""
+        return [*self.unknown, *self.never, *self.deviations, *self.not_listed]
+
+
+def _verdict(
+    suite: CipherSuite,
+    data: dict[str, Any],
+    parameter: str,
+    members: list[str],
+    allowed: list[str] | None = None,
+) -> SuiteVerdict:
+    """Every rule ``suite`` breaks; ``allowed`` is a host's effective list (an inventory override
+    narrowing the profile's ``members``), when it is judged for that host."""
     name = data["name"]
-    problems = []
+    fs: list[str] = []
+    aead: list[str] = []
     if data.get("require_forward_secrecy") and not suite.forward_secrecy:
-        problems.append(f"{suite.kx} key exchange (no forward secrecy) is not allowed by policy {name}")
+        fs.append(f"{suite.kx} key exchange (no forward secrecy) is not allowed by policy {name}")
     if data.get("require_aead") and not suite.aead and suite.enc.upper() != "NONE":
         if suite.enc.upper().startswith("RC4"):
-            problems.append(f"stream cipher (not AEAD) is not allowed by policy {name}")
+            aead.append(f"stream cipher (not AEAD) is not allowed by policy {name}")
         else:
-            problems.append(f"CBC mode (not AEAD) is not allowed by policy {name}")
-    problems += rejections(data, parameter, suite.openssl_name)
+            aead.append(f"CBC mode (not AEAD) is not allowed by policy {name}")
     names = {suite.openssl_name, suite.iana_name}
+    label = "TLS 1.3 suites" if suite.tls13 else "TLS 1.2 suites"
+    not_listed = []
     if not names & set(members):
-        label = "TLS 1.3 suites" if suite.tls13 else "TLS 1.2 suites"
-        problems.append(f"not one of the {label} allowed by policy {name}")
-    return problems
+        not_listed.append(f"not one of the {label} allowed by policy {name}")
+    elif allowed is not None and not names & set(allowed):
+        not_listed.append(f"not one of the {label} this host is configured with (inventory override)")
+    return SuiteVerdict(
+        name=suite.openssl_name,
+        suite=suite,
+        never=tuple(never_allowed(suite)),
+        forward_secrecy=tuple(fs),
+        aead=tuple(aead),
+        deviations=tuple(rejections(data, parameter, suite.openssl_name)),
+        not_listed=tuple(not_listed),
+    )
+
+
+def _profile_rules(suite: CipherSuite, data: dict[str, Any], parameter: str, members: list[str]) -> list[str]:
+    verdict = _verdict(suite, data, parameter, members)
+    return [*verdict.forward_secrecy, *verdict.aead, *verdict.deviations, *verdict.not_listed]
 
 
 def judge_suite(suite: CipherSuite, policy: Any = None) -> list[str]:
@@ -74,20 +136,45 @@ def judge_suite(suite: CipherSuite, policy: Any = None) -> list[str]:
     return never_allowed(suite) + _profile_rules(suite, data, parameter, list(data[parameter]))
 
 
-def judge_tls12_suite(name: str, policy: Any = None) -> list[str]:
-    """Judge one TLS <= 1.2 suite by OpenSSL or IANA name (for live scan results)."""
-    suite = lookup_suite(name) or suite_from_iana_name(name)
+def verdict_tls12_suite(
+    name: str, policy: Any = None, *, iana_name: str | None = None, allowed: list[str] | None = None
+) -> SuiteVerdict:
+    """Judge one TLS <= 1.2 suite by OpenSSL or IANA name (for live scan results).
+
+    A scanner knows both names (sslyze reports them): ``iana_name`` describes a suite this OpenSSL
+    no longer ships (RC4, DES, EXPORT...) from the structure of its IANA name. ``allowed`` is the
+    host's effective ``tls12_ciphers`` (``tlsward.policy.effective_tls``) when it differs.
+    """
+    suite = lookup_suite(name)
+    if (suite is None or suite.tls13) and iana_name:
+        suite = lookup_suite(iana_name) or suite_from_iana_name(iana_name)
+    if suite is None:
+        suite = suite_from_iana_name(name)
     if suite is None or suite.tls13:
-        return [f"not a TLS 1.2 cipher suite known to {version_label()}"]
-    return judge_suite(suite, policy)
+        return SuiteVerdict(name, None, unknown=(f"not a TLS 1.2 cipher suite known to {version_label()}",))
+    data = policy_for(policy, CIPHER_LIST)
+    return _verdict(suite, data, "tls12_ciphers", list(data["tls12_ciphers"]), allowed)
 
 
-def judge_tls13_suite(name: str, policy: Any = None) -> list[str]:
-    """Judge one TLS 1.3 suite by name (``TLS_AES_128_GCM_SHA256``)."""
+def verdict_tls13_suite(name: str, policy: Any = None, *, allowed: list[str] | None = None) -> SuiteVerdict:
+    """Judge one TLS 1.3 suite by name; ``allowed`` is the host's effective ``tls13_ciphersuites``."""
     suite = lookup_suite(name)
     if suite is None or not suite.tls13:
-        return [f"not a TLS 1.3 cipher suite known to {version_label()}"]
-    return judge_suite(suite, policy)
+        return SuiteVerdict(name, None, unknown=(f"not a TLS 1.3 cipher suite known to {version_label()}",))
+    data = policy_for(policy, TLS13)
+    return _verdict(suite, data, "tls13_ciphersuites", list(data["tls13_ciphersuites"]), allowed)
+
+
+def judge_tls12_suite(
+    name: str, policy: Any = None, *, iana_name: str | None = None, allowed: list[str] | None = None
+) -> list[str]:
+    """Judge one TLS <= 1.2 suite by OpenSSL or IANA name (for live scan results)."""
+    return verdict_tls12_suite(name, policy, iana_name=iana_name, allowed=allowed).problems
+
+
+def judge_tls13_suite(name: str, policy: Any = None, *, allowed: list[str] | None = None) -> list[str]:
+    """Judge one TLS 1.3 suite by name (``TLS_AES_128_GCM_SHA256``)."""
+    return verdict_tls13_suite(name, policy, allowed=allowed).problems
 
 
 def _cipher_string(value: Any) -> str:

@@ -93,12 +93,65 @@ def test_tls13_suite_outside_profile(hardened: dict[str, Any]) -> None:
     assert got["cipher.tls1_3.not_in_policy"].evidence["not_in_policy"] == ["TLS_AES_128_CCM_SHA256"]
 
 
-def test_overrides_change_what_is_in_policy() -> None:
+def test_overrides_narrow_what_is_in_policy(hardened: dict[str, Any]) -> None:
+    # A (validated) override can only narrow the profile's lists: the host was rendered with
+    # fewer suites and groups, so accepting the others is outside what it may offer.
+    overrides = {"tls12_ciphers": "ECDHE-ECDSA-AES256-GCM-SHA384", "groups": "X25519:prime256v1"}
+    got = failed(hardened, overrides=overrides)
+    assert set(got) == {"cipher.tls1_2.not_in_policy", "kex.groups"}
+    suites = got["cipher.tls1_2.not_in_policy"].evidence
+    assert suites["not_in_policy"] == ["ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-ECDSA-AES128-GCM-SHA256"]
+    assert suites["allowed"] == ["ECDHE-ECDSA-AES256-GCM-SHA384"]
+    assert suites["why"]["ECDHE-ECDSA-AES128-GCM-SHA256"] == [
+        "not one of the TLS 1.2 suites this host is configured with (inventory override)"
+    ]
+    groups = got["kex.groups"].evidence
+    assert groups["not_in_policy"] == ["secp384r1"]
+    assert groups["why"]["secp384r1"] == [
+        "is not one of the groups this host is configured with (inventory override)"
+    ]
+
+
+def test_override_cannot_widen_the_profile() -> None:
+    # Preflight rejects this override (ECDHE-ECDSA-AES128-SHA256 is not in biometric-strict's
+    # list, and CBC); the scanner judges with the same rules, so it does not widen the list either.
     record = load("cbc")["record"]
     overrides = {"tls12_ciphers": "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA256"}
     got = failed(record, overrides=overrides)
-    # The override allows the suite; the profile's AEAD rule still applies to it.
-    assert set(got) == {"cipher.aead"}
+    assert set(got) == {"cipher.tls1_2.not_in_policy", "cipher.aead"}
+    assert got["cipher.tls1_2.not_in_policy"].evidence["why"] == {
+        "ECDHE-ECDSA-AES128-SHA256": ["not one of the TLS 1.2 suites allowed by policy biometric-strict"]
+    }
+
+
+def test_suites_and_protocols_are_judged_by_the_preflight_rules() -> None:
+    findings = by_id(load("tls1_0")["record"])
+    tls10 = findings["cipher.tls1_0.not_in_policy"].evidence
+    obsolete = "TLS 1.0 is obsolete and never allowed (RFC 8996)"
+    assert tls10["why"]["ECDHE-ECDSA-AES128-SHA"] == [f"TLSv1: {obsolete}"]
+    assert findings["protocol.tls1_0"].evidence["rules"] == [obsolete]
+    tls12 = findings["cipher.tls1_2.not_in_policy"].evidence
+    assert tls12["why"] == {
+        "ECDHE-ECDSA-AES128-SHA": ["not one of the TLS 1.2 suites allowed by policy biometric-strict"]
+    }
+    assert findings["cipher.aead"].evidence["not_aead"] == [
+        "TLSv1 ECDHE-ECDSA-AES128-SHA",
+        "TLSv1.2 ECDHE-ECDSA-AES128-SHA",
+    ]
+
+
+def test_suite_this_openssl_does_not_ship_is_judged_from_its_iana_name(hardened: dict[str, Any]) -> None:
+    suites = result_of(hardened, "tls_1_2_cipher_suites")["accepted_cipher_suites"]
+    rc4 = copy.deepcopy(suites[0])
+    rc4["cipher_suite"].update(
+        name="TLS_RSA_WITH_RC4_128_SHA", openssl_name="RC4-SHA", is_anonymous=False, key_size=128
+    )
+    rc4["ephemeral_key"] = None
+    suites.append(rc4)
+    got = failed(hardened)
+    assert set(got) == {"cipher.tls1_2.not_in_policy", "cipher.forward_secrecy", "cipher.aead"}
+    assert "RC4 is never allowed" in got["cipher.tls1_2.not_in_policy"].evidence["why"]["RC4-SHA"]
+    assert got["cipher.forward_secrecy"].evidence["without_forward_secrecy"] == ["TLSv1.2 RC4-SHA"]
 
 
 def test_weak_dh_ephemeral_key_is_flagged(hardened: dict[str, Any]) -> None:

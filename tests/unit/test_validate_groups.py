@@ -58,6 +58,14 @@ def test_bad_input(value, message) -> None:
 
 def test_judge_single_group() -> None:
     assert judge_group("prime256v1") == []
+    # sslyze's SECG name, on a host whose inventory narrows the groups.
+    assert judge_group("secp256r1", allowed=["X25519", "prime256v1"]) == []
+    assert judge_group("secp384r1", allowed=["X25519", "prime256v1"]) == [
+        "is not one of the groups this host is configured with (inventory override)"
+    ]
+    assert judge_group("brainpoolP256r1", allowed=["brainpoolP256r1"])[0].startswith(
+        "is not one of the groups allowed by policy biometric-strict"
+    )
     assert judge_group("X25519MLKEM768", openssl_version="garbage") == [
         "cannot read an OpenSSL version from 'garbage'"
     ]

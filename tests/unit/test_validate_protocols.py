@@ -63,4 +63,10 @@ def test_single_protocol_judge_and_canonical_names() -> None:
     assert judge_protocol("TLSv1.3") == []
     assert judge_protocol("TLSv1") == ["TLS 1.0 is obsolete and never allowed (RFC 8996)"]
     assert canonical_protocol("tls1_2") == "TLSv1.2"
+    # A host whose inventory narrows the profile to TLS 1.3 only.
+    assert judge_protocol("TLSv1.2", allowed=["TLSv1.3"]) == [
+        "is not one of the protocols this host is configured with (inventory override)"
+    ]
+    assert judge_protocol("tlsv1.3", allowed=["TLSv1.3"]) == []
+    assert judge_protocol("TLSv1", allowed=["TLSv1"]) == ["TLS 1.0 is obsolete and never allowed (RFC 8996)"]
     assert canonical_protocol("QUIC") is None

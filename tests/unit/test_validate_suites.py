@@ -13,6 +13,8 @@ from tlsward.suites import (
     judge_tls13_suite,
     validate_cipher_list,
     validate_tls13_ciphersuites,
+    verdict_tls12_suite,
+    verdict_tls13_suite,
 )
 
 STRICT = ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-ECDSA-AES256-GCM-SHA384"]
@@ -95,6 +97,43 @@ def test_judge_single_suite_accepts_openssl_and_iana_names() -> None:
     assert judge_tls13_suite("TLS_AES_128_GCM_SHA256") == []
     assert lookup_suite("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA").openssl_name == "ECDHE-RSA-AES128-SHA"
     assert suite_from_iana_name("not a name") is None
+
+
+def test_verdict_keeps_the_rules_apart_by_concern() -> None:
+    # What the scanner reads: each broken rule under its own concern, same words as preflight.
+    cbc = verdict_tls12_suite("AES128-SHA")
+    assert cbc.forward_secrecy == (
+        "RSA key exchange (no forward secrecy) is not allowed by policy biometric-strict",
+    )
+    assert cbc.aead == ("CBC mode (not AEAD) is not allowed by policy biometric-strict",)
+    assert cbc.outside_list == ["not one of the TLS 1.2 suites allowed by policy biometric-strict"]
+    assert cbc.problems == judge_tls12_suite("AES128-SHA")
+    # An OpenSSL name this OpenSSL does not ship is described from the IANA name sslyze reports.
+    rc4 = verdict_tls12_suite("RC4-SHA", iana_name="TLS_RSA_WITH_RC4_128_SHA")
+    assert rc4.suite is not None
+    assert not rc4.suite.forward_secrecy
+    assert "RC4 is never allowed" in rc4.never
+    unknown = verdict_tls12_suite("SSL_CK_RC4_128_WITH_MD5")
+    assert unknown.suite is None
+    assert unknown.outside_list[0].startswith("not a TLS 1.2 cipher suite known to OpenSSL")
+
+
+def test_host_override_narrows_the_profile_list() -> None:
+    narrowed = ["ECDHE-ECDSA-AES256-GCM-SHA384"]
+    assert judge_tls12_suite("ECDHE-ECDSA-AES256-GCM-SHA384", allowed=narrowed) == []
+    assert judge_tls12_suite("ECDHE-ECDSA-AES128-GCM-SHA256", allowed=narrowed) == [
+        "not one of the TLS 1.2 suites this host is configured with (inventory override)"
+    ]
+    # Listing a suite in the override does not put it in the profile.
+    assert judge_tls12_suite("ECDHE-ECDSA-AES128-SHA256", allowed=["ECDHE-ECDSA-AES128-SHA256"])[-1] == (
+        "not one of the TLS 1.2 suites allowed by policy biometric-strict"
+    )
+    tls13 = verdict_tls13_suite("TLS_AES_128_GCM_SHA256", allowed=["TLS_AES_256_GCM_SHA384"])
+    assert tls13.not_listed == (
+        "not one of the TLS 1.3 suites this host is configured with (inventory override)",
+    )
+    assert tls13.suite is not None
+    assert tls13.suite.forward_secrecy
 
 
 def test_whole_keyword_expansion_reports_every_suite() -> None:

@@ -55,7 +55,7 @@ def judge(
             client_auth_requirement=probing.get("client_auth_requirement"),
         ),
     ]
-    findings += judge_protocols(record, tls, list(data["protocols"].get("required", [])))
+    findings += judge_protocols(record, data, tls, list(data["protocols"].get("required", [])))
     findings += judge_suites(record, tls, data)
     findings += judge_groups(record, data, overrides)
     findings += judge_certificates(record, data, environment, when, min_days_left)

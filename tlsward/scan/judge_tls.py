@@ -1,4 +1,11 @@
-"""Judging the TLS layer: protocol versions, suites, key exchange, known attacks, resumption, 0-RTT."""
+"""Judging the TLS layer: protocol versions, suites, key exchange, known attacks, resumption, 0-RTT.
+
+Whether a protocol version, a suite or a group is allowed is decided by the same judges preflight
+uses (``tlsward.validate``: ``judge_protocol``, ``verdict_tls12_suite`` / ``verdict_tls13_suite``,
+``judge_group``) with the host's effective values (``tlsward.policy.effective_tls``): one policy,
+one set of rules. This module maps their verdicts onto findings and adds what only a live endpoint
+shows (what it accepts, its ephemeral key sizes, known attacks).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,14 @@ from typing import Any
 from tlsward.policy import effective_tls
 from tlsward.scan.attempts import Attempt
 from tlsward.scan.model import Finding, check, not_applicable, undecided
+from tlsward.validate import (
+    SuiteVerdict,
+    canonical_group,
+    judge_group,
+    judge_protocol,
+    verdict_tls12_suite,
+    verdict_tls13_suite,
+)
 
 # sslyze scan command, policy/OpenSSL protocol name, finding id suffix.
 VERSIONS = (
@@ -19,41 +34,25 @@ VERSIONS = (
 )
 LEGACY = {"SSLv2", "SSLv3"}
 
-# sslyze reports curves by their SECG/IANA names; profiles use OpenSSL's group names.
-GROUP_ALIASES = {
-    "secp256r1": "prime256v1",
-    "p-256": "prime256v1",
-    "p-384": "secp384r1",
-    "p-521": "secp521r1",
-    "x25519": "X25519",
-    "x448": "X448",
-}
-
 
 def normalise_group(name: str) -> str:
-    return GROUP_ALIASES.get(name.lower(), name)
+    """sslyze reports curves by their SECG/IANA names; profiles use OpenSSL's group names."""
+    return canonical_group(name)
 
 
 def suite_names(result: dict[str, Any]) -> list[str]:
     return [s["cipher_suite"]["openssl_name"] for s in result.get("accepted_cipher_suites", [])]
 
 
-def is_forward_secret(iana_name: str, version: str) -> bool:
-    if version == "TLSv1.3":
-        return True
-    return "_ECDHE_" in iana_name or "_DHE_" in iana_name
-
-
-def is_aead(iana_name: str) -> bool:
-    return any(mark in iana_name for mark in ("_GCM_", "_CHACHA20_POLY1305", "_CCM"))
-
-
-def judge_protocols(record: dict[str, Any], tls: dict[str, list[str]], required: list[str]) -> list[Finding]:
+def judge_protocols(
+    record: dict[str, Any], policy: dict[str, Any], tls: dict[str, list[str]], required: list[str]
+) -> list[Finding]:
     findings = []
     for command, proto, suffix in VERSIONS:
         fid = f"protocol.{suffix}"
         attempt = Attempt(record, command)
-        allowed = proto in tls["protocols"]
+        rules = judge_protocol(proto, policy, tls["protocols"])
+        allowed = not rules
         severity = "critical" if proto in LEGACY else "high"
         if not attempt.ok:
             findings.append(undecided(fid, severity, f"{proto}: could not be tested", **attempt.why_not()))
@@ -94,9 +93,19 @@ def judge_protocols(record: dict[str, Any], tls: dict[str, list[str]], required:
                     + ("ACCEPTED" if accepted else "refused"),
                     accepted=accepted,
                     allowed=False,
+                    rules=rules,
                 )
             )
     return findings
+
+
+def _suite_verdict(
+    proto: str, suite: dict[str, Any], policy: dict[str, Any], listed: list[str]
+) -> SuiteVerdict:
+    cipher = suite["cipher_suite"]
+    if proto == "TLSv1.3":
+        return verdict_tls13_suite(cipher["openssl_name"], policy, allowed=listed)
+    return verdict_tls12_suite(cipher["openssl_name"], policy, iana_name=cipher["name"], allowed=listed)
 
 
 def judge_suites(record: dict[str, Any], tls: dict[str, list[str]], policy: dict[str, Any]) -> list[Finding]:
@@ -117,14 +126,33 @@ def judge_suites(record: dict[str, Any], tls: dict[str, list[str]], policy: dict
             continue
         assert attempt.result is not None
         accepted = attempt.result.get("accepted_cipher_suites", [])
-        if proto == "TLSv1.3":
-            allowed = set(tls["tls13_ciphersuites"]) if proto in tls["protocols"] else set()
-        elif proto == "TLSv1.2":
-            allowed = set(tls["tls12_ciphers"]) if proto in tls["protocols"] else set()
-        else:
-            allowed = set()
+        # No suite of a version the host may not speak is in policy, whatever its name.
+        version_rules = judge_protocol(proto, policy, tls["protocols"])
+        listed = tls["tls13_ciphersuites"] if proto == "TLSv1.3" else tls["tls12_ciphers"]
+        allowed = set() if version_rules else set(listed)
         names = [s["cipher_suite"]["openssl_name"] for s in accepted]
-        offending = [n for n in names if n not in allowed]
+        why: dict[str, list[str]] = {}
+        for suite in accepted:
+            name = suite["cipher_suite"]["openssl_name"]
+            verdict = _suite_verdict(proto, suite, policy, listed)
+            outside = [f"{proto}: {rule}" for rule in version_rules] or verdict.outside_list
+            if outside:
+                why[name] = outside
+            label = f"{proto} {name}"
+            described = verdict.suite
+            if described is None or not described.forward_secrecy:
+                non_fs.append(label)
+            if proto != "TLSv1.3" and (described is None or not described.aead):
+                non_aead.append(label)
+            if suite["cipher_suite"]["is_anonymous"] or suite["cipher_suite"]["key_size"] < 128:
+                weak.append(label)
+            key = suite.get("ephemeral_key") or {}
+            if key and (
+                (key.get("type_name") == "DH" and key.get("size", 0) < 2048)
+                or (key.get("type_name") == "ECDH" and key.get("size", 0) < 253)
+            ):
+                weak.append(f"{label} ephemeral {key.get('type_name')} {key.get('size')} bits")
+        offending = [n for n in names if n in why]
         findings.append(
             check(
                 fid,
@@ -136,23 +164,9 @@ def judge_suites(record: dict[str, Any], tls: dict[str, list[str]], policy: dict
                 accepted=names,
                 not_in_policy=offending,
                 allowed=sorted(allowed),
+                why=why,
             )
         )
-        for suite in accepted:
-            iana = suite["cipher_suite"]["name"]
-            label = f"{proto} {suite['cipher_suite']['openssl_name']}"
-            if not is_forward_secret(iana, proto):
-                non_fs.append(label)
-            if not is_aead(iana) and proto != "TLSv1.3":
-                non_aead.append(label)
-            if suite["cipher_suite"]["is_anonymous"] or suite["cipher_suite"]["key_size"] < 128:
-                weak.append(label)
-            key = suite.get("ephemeral_key") or {}
-            if key and (
-                (key.get("type_name") == "DH" and key.get("size", 0) < 2048)
-                or (key.get("type_name") == "ECDH" and key.get("size", 0) < 253)
-            ):
-                weak.append(f"{label} ephemeral {key.get('type_name')} {key.get('size')} bits")
     suffix_note = "" if decided else " (some versions could not be tested)"
     fs_required = bool(policy["require_forward_secrecy"])
     findings.append(
@@ -210,13 +224,15 @@ def judge_groups(
         ]
     assert attempt.result is not None
     # The scanner does not know the target's OpenSSL: every group of the profile is acceptable
-    # (a group with min_openssl is simply not offered by older builds).
+    # (a group with min_openssl is simply not offered by older builds), so judge_group gets no
+    # OpenSSL version; an inventory override narrows the list to what the host was rendered with.
+    effective: list[str] | None = None
     if overrides and overrides.get("groups"):
-        allowed = effective_tls(policy, overrides, None)["groups"]
-    else:
-        allowed = [g["name"] for g in policy["groups"]]
+        effective = effective_tls(policy, overrides, None)["groups"]
+    allowed = effective if effective is not None else [g["name"] for g in policy["groups"]]
     supported = [normalise_group(c["name"]) for c in attempt.result.get("supported_curves") or []]
-    extra = [g for g in supported if g not in allowed]
+    why = {g: rules for g in supported if (rules := judge_group(g, policy, None, effective))}
+    extra = [g for g in supported if g in why]
     return [
         check(
             "kex.groups",
@@ -228,6 +244,7 @@ def judge_groups(
             supported=supported,
             not_in_policy=extra,
             allowed=allowed,
+            why=why,
         )
     ]
 
