@@ -92,8 +92,8 @@ def test_revoked_device_refused_other_device_still_works(devices):
 def test_revocation_is_idempotent_and_published():
     again = run_playbook("device_revoke.yml", "-e", "device_id=dev-b")
     assert again.returncode == 0, again.stdout[-3000:]
-    revoked = json.loads((STORE / "crl" / "device-ca.revoked.json").read_text())
-    assert [r["device_id"] for r in revoked] == ["dev-b"]
+    text = (STORE / "crl" / "device-ca.revoked.json").read_text()
+    assert [r["device_id"] for r in json.loads(text)] == ["dev-b"], (text, again.stdout[-3000:])
 
 
 def test_forced_renewal_rotates_without_a_failed_request(host, devices):
