@@ -96,6 +96,38 @@ def test_revocation_is_idempotent_and_published():
     assert [r["device_id"] for r in json.loads(text)] == ["dev-b"], (text, again.stdout[-3000:])
 
 
+def _first_crl(text: str) -> x509.CertificateRevocationList:
+    begin = text.index("-----BEGIN X509 CRL-----")
+    end = text.index("-----END X509 CRL-----", begin) + len("-----END X509 CRL-----")
+    return x509.load_pem_x509_crl(text[begin:end].encode())
+
+
+def _recap_changed(stdout: str, host: str) -> int:
+    line = next(x for x in stdout.splitlines() if x.startswith(host) and "changed=" in x)
+    return int(line.split("changed=")[1].split()[0])
+
+
+def test_crl_refresh_resigns_only_when_due(host, devices):
+    crl_path = "/etc/tlsward/tls/devices/crl.pem"
+    before = host.file(crl_path).content_string
+    fresh = run_playbook("crl_refresh.yml")
+    assert fresh.returncode == 0, fresh.stdout[-3000:]
+    assert _recap_changed(fresh.stdout, PKI1) == 0
+    assert host.file(crl_path).content_string == before
+    time.sleep(1)  # lastUpdate has a resolution of one second
+    due = run_playbook("crl_refresh.yml", "-e", "tls_pki_crl_refresh_days=8")  # > 7-day lifetime
+    assert due.returncode == 0, due.stdout[-3000:]
+    after = host.file(crl_path).content_string
+    assert after != before
+    old, new = _first_crl(before), _first_crl(after)
+    assert new.last_update_utc > old.last_update_utc
+    assert new.next_update_utc > old.next_update_utc
+    assert len(list(new)) == 1  # dev-b is still revoked
+    address, name = HOSTS[PKI1]
+    chain_b, key_b = devices["dev-b"]
+    assert refused(address, name, cert=chain_b, key=key_b) == "client_certificate_invalid"
+
+
 def test_forced_renewal_rotates_without_a_failed_request(host, devices):
     address, name = HOSTS[PKI1]
     chain_a, key_a = devices["dev-a"]
