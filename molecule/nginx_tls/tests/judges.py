@@ -20,7 +20,7 @@ from sslyze import (
     ServerScanRequest,
     ServerScanStatusEnum,
 )
-from tlsprobe import SNI, ephemeral
+from tlsprobe import SNI, controller_client
 
 # SSLv2 is left to testssl.sh (and OpenSSL 3 cannot speak it at all): sslyze 6.3.1's SSLv2
 # probe ends in BUG_IN_SSLYZE when the server asks for a client certificate.
@@ -39,13 +39,13 @@ _GROUP_ALIASES = {"secp256r1": "prime256v1"}
 
 def sslyze_scan(address: str, port: int) -> dict[str, Any]:
     """Accepted suites per protocol (OpenSSL names), groups, HSTS, early data, vulnerabilities."""
-    pki = ephemeral() / "pki"
+    chain, key = controller_client()
     request = ServerScanRequest(
         server_location=ServerNetworkLocation(hostname=SNI, port=port, ip_address=address),
         network_configuration=ServerNetworkConfiguration(
             tls_server_name_indication=SNI,
             tls_client_auth_credentials=ClientAuthenticationCredentials(
-                certificate_chain_path=pki / "device-chain.pem", key_path=pki / "device.key"
+                certificate_chain_path=chain, key_path=key
             ),
         ),
         scan_commands={

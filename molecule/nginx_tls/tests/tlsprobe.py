@@ -52,6 +52,15 @@ def ephemeral() -> Path:
     return Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 
 
+def controller_client() -> tuple[Path, Path]:
+    """The test device's chain and key on the controller: from the tls_pki store when the
+    scenario's PKI came from tls_pki, else from the fixture PKI."""
+    store = ephemeral() / "pki-store" / "devices" / "device"
+    if store.is_dir():
+        return store / "chain.pem", store / "privkey.pem"
+    return ephemeral() / "pki" / "device-chain.pem", ephemeral() / "pki" / "device.key"
+
+
 def converge(*extra: str, check: bool = True, limit: str | None = None) -> subprocess.CompletedProcess:
     """Run the scenario's converge playbook again with extra arguments (e.g. -e JSON)."""
     scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
