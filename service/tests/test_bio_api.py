@@ -148,6 +148,8 @@ async def test_invalid_templates_are_422(client, certs, body, fragment):
         b'{"modality": "voice", "template": {"encoding": "float-list", "values": [1]}}',
         b'{"modality": "face-128", "template": {"encoding": "raw"}}',
         b'{"modality": "face-128", "template": {"encoding": "float-list", "values": [1]}, "x": 1}',
+        b'{"modality": "face-128", "template": {"encoding": "float-list", "values": [true]}}',
+        b'{"modality": "face-128", "template": {"encoding": "float-list", "values": ["0.5"]}}',
         b"[]",
         b"not json",
     ],
@@ -256,6 +258,8 @@ async def test_rotation_is_resumable_and_retirement_guarded(app, make_service, b
         }
         back = await c.post("/v1/admin/keys/rotate", json={"target_key_id": "k1"}, headers=op)
         assert (back.status_code, error_of(back)) == (409, "key_retired")  # retired for good
+        boolean = await c.post("/v1/admin/keys/rotate", json={"max_records": True}, headers=op)
+        assert (boolean.status_code, error_of(boolean)) == (422, "invalid_request")
         unknown = await c.post("/v1/admin/keys/rotate", json={"target_key_id": "k9"}, headers=op)
         assert (unknown.status_code, error_of(unknown)) == (422, "unknown_key")
         for index in range(5):

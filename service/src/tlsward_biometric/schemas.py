@@ -21,11 +21,12 @@ MAX_FLOATS = 4096
 MAX_BASE64 = 16384
 
 ModalityName = Literal[tuple(spec.name for spec in BUILTIN_MODALITIES)]  # type: ignore[valid-type]
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+# Strict types: JSON true is not the number 1, and "1.5" is not a number.
+FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class FloatListTemplate(_Strict):
