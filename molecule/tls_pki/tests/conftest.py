@@ -28,7 +28,7 @@ HOSTS = {
 
 def run_playbook(playbook: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     """Run a project playbook against the scenario's inventory (output kept for assertions)."""
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k != "ANSIBLE_FORCE_COLOR"}
     env.update(
         ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"),
         ANSIBLE_ROLES_PATH=str(PROJECT / "roles"),

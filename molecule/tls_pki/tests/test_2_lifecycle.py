@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import ssl
 import threading
 import time
@@ -103,7 +104,8 @@ def _first_crl(text: str) -> x509.CertificateRevocationList:
 
 
 def _recap_changed(stdout: str, host: str) -> int:
-    line = next(x for x in stdout.splitlines() if x.startswith(host) and "changed=" in x)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", stdout)
+    line = next(x for x in plain.splitlines() if x.strip().startswith(host) and "changed=" in x)
     return int(line.split("changed=")[1].split()[0])
 
 
