@@ -30,7 +30,7 @@ NETNS = "tlsward-bench-rtt"
 NGINX = "127.0.3.30:8443"
 RELAY = "127.0.3.31:8443"
 UPSTREAM = "127.0.3.32:8080"
-ONE_WAY_MS = 25.0
+ONE_WAY_MS = 50.0
 RTT_MS = 2 * ONE_WAY_MS
 BAR_RTT_SAVED = 0.9  # one round trip, less 10% for timer and scheduling jitter
 

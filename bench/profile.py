@@ -4,6 +4,7 @@ functions that take the most samples (self) and the frames most samples pass thr
 from __future__ import annotations
 
 import re
+import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -77,3 +78,33 @@ def pyspy(argv: list[str], out: Path, timeout: float, *, native: bool = False) -
 def describe(summary: dict[str, Any], n: int = 4) -> str:
     top_self = ", ".join(f"{f} {p}%" for f, p in summary["self"][:n])
     return f"py-spy ({summary['samples']} samples), most self time: {top_self}"
+
+
+_PERF_LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(.+?)\s*$")
+
+
+def perf_record(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
+    """Start ``perf record`` on one process for ``seconds`` (bounded); wait on the handle."""
+    return subprocess.Popen(
+        ["perf", "record", "-F", "499", "-p", str(pid), "-o", str(out), "--", "sleep", str(seconds)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def perf_top(data: Path, top: int = 8) -> list[tuple[str, float]]:
+    """The symbols with the most samples (self) in a ``perf record`` file: [(dso: symbol, %)]."""
+    proc = run(["perf", "report", "-i", str(data), "--stdio", "--no-children", "--sort", "dso,symbol"], 120)
+    out: list[tuple[str, float]] = []
+    for line in proc.stdout.splitlines():
+        match = _PERF_LINE.match(line)
+        if match:
+            symbol = re.split(r"\s{2,}", match.group(3))[0]
+            out.append((f"{match.group(2)}: {symbol}", float(match.group(1))))
+        if len(out) == top:
+            break
+    return out
+
+
+def describe_perf(symbols: list[tuple[str, float]], n: int = 5) -> str:
+    return "perf, most self time: " + ", ".join(f"{s} {p}%" for s, p in symbols[:n])

@@ -20,6 +20,7 @@ from bench.certs import Pki, make_pki
 from bench.common import CLIENT_CPU, BenchError, Context, Row, fmt_rate, median, pinned, terminate
 from bench.confs import Session, tlsward_ssl, write_server
 from bench.nginx import Nginx, serving, tool_version
+from bench.profile import describe_perf, perf_record, perf_top
 
 PORT = 8443
 MODES = {
@@ -32,6 +33,7 @@ NO_SAVING = 1.10
 CLIENTS = 4
 # Share of device connections that can resume (devices reconnect within the session lifetime).
 RETURNING = 0.9
+PERF_SECONDS = 4
 
 
 def _client(server: Nginx, pki: Pki, *, mtls: bool, resume: bool, count: int) -> dict[str, Any]:
@@ -100,7 +102,20 @@ def run(ctx: Context) -> None:
             server_view[f"{mode}/{'mtls' if mtls else 'server-auth'}"] = dict(
                 Counter(r[3] for r in server.access_log())
             )
-    rate = {key: median([r["per_cpu_second"] for r in rs]) for key, rs in runs.items()}
+        rate = {key: median([r["per_cpu_second"] for r in rs]) for key, rs in runs.items()}
+        profiles = {}
+        if rate["tickets/mtls/resumed"] / rate["none/mtls/full"] < NO_SAVING:
+            # Where a resumed mTLS handshake spends the worker's time, next to a full one.
+            for label, (mode, resume) in {
+                "mtls-ticket-resumed": ("tickets", True),
+                "mtls-full": ("none", False),
+            }.items():
+                server = servers[(mode, True)]
+                out = ctx.scratch("perf") / f"{label}.data"
+                perf = perf_record(server.worker_pid, PERF_SECONDS, out)
+                _client(server, pki, mtls=True, resume=resume, count=count)
+                perf.wait(timeout=PERF_SECONDS + 60)
+                profiles[label] = perf_top(out)
     reused = {
         key: sum(r["reused"] for r in rs) / sum(r["connections"] for r in rs) for key, rs in runs.items()
     }
@@ -109,6 +124,7 @@ def run(ctx: Context) -> None:
         "per_cpu_second": rate,
         "reused_fraction": reused,
         "server_log": server_view,
+        "perf": profiles,
     }
 
     for auth in ("server-auth", "mtls"):
@@ -120,6 +136,9 @@ def run(ctx: Context) -> None:
             note = f"the client saw {reused[key]:.0%} of its connections resumed"
             if saving < NO_SAVING:
                 note += f"; resumption saves nothing here (< {NO_SAVING}x)"
+                if auth == "mtls" and mode == "tickets" and profiles:
+                    note += f". Resumed: {describe_perf(profiles['mtls-ticket-resumed'])}. "
+                    note += f"Full: {describe_perf(profiles['mtls-full'])}"
             ctx.add(
                 Row(
                     "2",
