@@ -122,13 +122,29 @@ def test_early_data_only_for_safe_methods(host, address):
             host, address, "-tls1_3", "-ign_eof", "-sess_in", sess, "-early_data", "/tmp/tlsward-early.req"
         ).stdout
 
-    out = early("GET")
-    assert "Early data was accepted" in out
-    echoed, _ = json.JSONDecoder().raw_decode(out[out.index('{"method"') :])
-    assert ["Early-Data", "1"] in echoed["headers"]
-    out = early("POST")
-    assert "Early data was accepted" in out
-    assert "HTTP/1.1 425" in out
-    assert '"error":"too_early"' in out
+    # nginx sets $ssl_early_data only while the handshake is still incomplete; when the client's
+    # Finished arrives in the same read the request counts as a normal one. Hence a few bounded
+    # attempts, and a rule every attempt must follow.
+    seen_early_get = False
+    for _ in range(5):
+        out = early("GET")
+        assert "Early data was accepted" in out
+        echoed, _ = json.JSONDecoder().raw_decode(out[out.index('{"method"') :])
+        if ["Early-Data", "1"] in echoed["headers"]:
+            seen_early_get = True
+            break
+    assert seen_early_get, "no GET was ever served from early data"
+    seen_425 = False
+    for _ in range(5):
+        out = early("POST")
+        assert "Early data was accepted" in out
+        if "HTTP/1.1 425" in out:
+            assert '"error":"too_early"' in out
+            seen_425 = True
+            break
+        # Processed after the handshake: then the service must not be told it was early data.
+        echoed, _ = json.JSONDecoder().raw_decode(out[out.index('{"method"') :])
+        assert ["Early-Data", "1"] not in echoed["headers"]
+    assert seen_425, "a POST in early data was never refused with 425"
     plain = tlsprobe.request(host, address, "--path", "/v1/late")
     assert not any(name.lower() == "early-data" for name, _ in json.loads(plain["body"])["headers"])
