@@ -12,6 +12,9 @@ from typing import Any
 from bench.common import Row
 
 VERDICTS = {"pass": "pass", "MISS": "**MISS**", "info": "report"}
+# The README's Performance section carries the latest table between these markers.
+README_START = "<!-- bench:latest:start -->"
+README_END = "<!-- bench:latest:end -->"
 
 
 def _cell(text: str) -> str:
@@ -111,4 +114,19 @@ def write(
         }
     latest_path.write_text(json.dumps(latest, indent=2, default=str) + "\n")
     (results_dir / "latest.md").write_text(latest_markdown(latest, order))
+    readme = results_dir.parent.parent / "README.md"
+    if readme.exists():
+        readme.write_text(with_latest_table(readme.read_text(), latest, order))
     return json_path
+
+
+def with_latest_table(text: str, latest: dict[str, Any], order: list[str]) -> str:
+    """``text`` (the README) with the table between the markers replaced by the latest one."""
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError(f"README has no {README_START} ... {README_END} block for the latest table")
+    items = [i for i in order if i in latest["items"]]
+    rows = [_row(r) for i in items for r in latest["items"][i]["rows"]]
+    when = ", ".join(f"{i}: {latest['items'][i]['timestamp']}" for i in items)
+    block = f"{README_START}\n{table(rows)}\n\nRuns (UTC) per item: {when}.\n"
+    return text[:start] + block + text[end:]
