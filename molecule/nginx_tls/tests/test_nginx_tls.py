@@ -59,6 +59,34 @@ def test_nginx_active_and_listening_only_on_its_address(host, address):
     assert ports == [f"{address}:443", f"{address}:80"]
 
 
+# CAP_CHOWN (0), CAP_DAC_OVERRIDE (1), CAP_SETGID (6), CAP_SETUID (7), CAP_NET_BIND_SERVICE (10)
+MASTER_CAPS = (1 << 0) | (1 << 1) | (1 << 6) | (1 << 7) | (1 << 10)
+
+
+def test_nginx_runs_in_its_sandbox(host):
+    dropin = host.file("/etc/systemd/system/nginx.service.d/tlsward-hardening.conf")
+    assert (dropin.user, dropin.group, dropin.mode) == ("root", "root", 0o644)
+    assert "ProtectSystem=strict" in dropin.content_string
+    assert host.file("/etc/systemd/system/nginx.service.d").listdir() == ["tlsward-hardening.conf"]
+    report = host.check_output("systemd-analyze security --no-pager nginx.service")
+    level = float(report.rsplit("Overall exposure level for nginx.service:", 1)[1].split()[0])
+    assert level <= 5.0, report
+    # The running master carries the drop-in's limits (it was started under it, not before it).
+    master = host.check_output("cat /run/nginx.pid")
+    status = host.file(f"/proc/{master}/status").content_string
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    assert int(fields["CapBnd"], 16) == MASTER_CAPS
+    assert fields["NoNewPrivs"].strip() == "1"
+    assert fields["Seccomp"].strip() == "2"
+    # mountinfo: field 5 is the mount point, field 6 its options; the last entry wins.
+    mounts = {}
+    for line in host.file(f"/proc/{master}/mountinfo").content_string.splitlines():
+        fields_ = line.split()
+        mounts[fields_[4]] = fields_[5].split(",")
+    assert "ro" in mounts["/"], mounts["/"]
+    assert "rw" in mounts["/var/log/nginx"], mounts
+
+
 @pytest.mark.parametrize("proto", ["-tls1", "-tls1_1"])
 def test_old_protocols_refused(host, address, proto):
     result = tlsprobe.handshake(host, address, proto, "-cipher", "DEFAULT:@SECLEVEL=0")

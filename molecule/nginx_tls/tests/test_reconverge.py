@@ -71,6 +71,24 @@ def test_failed_reload_restores_previous_configuration(host, address):
         host.run(f"systemctl stop {blocker}")
 
 
+def test_broken_sandbox_dropin_is_rolled_back(host, hostvars, address):
+    """A drop-in under which nginx cannot start (its logs read-only) must not stay: the role
+    restores the previous drop-in and starts nginx again before it fails."""
+    dropin = "/etc/systemd/system/nginx.service.d/tlsward-hardening.conf"
+    before = tlsprobe.file_sha256(host, dropin)
+    broken = tlsprobe.extra_vars(nginx_tls_unit_read_write_paths=["/var/lib/nginx"])
+    proc = tlsprobe.converge(*broken, check=False)
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert "did not start under the sandbox drop-in" in output
+    assert hostvars["inventory_hostname"] in output
+    assert "nginx_tls_unit_read_write_paths" in output
+    assert tlsprobe.file_sha256(host, dropin) == before
+    assert host.file("/etc/systemd/system/nginx.service.d").listdir() == ["tlsward-hardening.conf"]
+    assert host.service("nginx").is_running
+    assert tlsprobe.request(host, address)["status"] == 200
+
+
 @pytest.mark.parametrize("policy", ["mozilla-intermediate", "bsi-tr-02102-2"])
 def test_profile_renders_and_passes_its_own_checks(host, address, policy):
     tlsprobe.converge(*tlsprobe.extra_vars(tlsward_policy=policy))
