@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.errors import AnsibleFilterError
-
-from tlsward.errors import TlswardError
+from tlsward.filtering import call_filter
 from tlsward.pins import spki_pin as _spki_pin
 from tlsward.pins import spki_pins as _spki_pins
 
@@ -39,22 +37,11 @@ _value:
 
 
 def spki_pin(pem: Any, passphrase: str | None = None) -> str:
-    try:
-        return _spki_pin(pem, passphrase)
-    except TlswardError as exc:
-        raise AnsibleFilterError(_message(exc)) from None
+    return call_filter("spki_pin", _spki_pin, pem, passphrase)
 
 
 def spki_pins(pem: Any, passphrase: str | None = None) -> list[str]:
-    try:
-        return _spki_pins(pem, passphrase)
-    except TlswardError as exc:
-        raise AnsibleFilterError(_message(exc)) from None
-
-
-def _message(exc: TlswardError) -> str:
-    """One line per problem, each naming the filter: ``<filter>: <item>: <rule>``."""
-    return "\n".join(f"{exc.source}: {problem}" for problem in exc.problems)
+    return call_filter("spki_pins", _spki_pins, pem, passphrase)
 
 
 class FilterModule:

@@ -6,7 +6,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from tlsward.errors import TlswardError
+from tlsward.filtering import call_filter
 from tlsward.scan.inventory import endpoints_from_hosts
 
 DOCUMENTATION = r"""
@@ -43,10 +43,8 @@ def tls_compliance_endpoints(hosts: Any) -> list[dict[str, Any]]:
         raise AnsibleFilterError(
             f"tls_compliance_endpoints: input must be a list of host variable mappings, got {kind}"
         )
-    try:
-        return endpoints_from_hosts([dict(h) if hasattr(h, "keys") else h for h in hosts])
-    except TlswardError as exc:
-        raise AnsibleFilterError(f"tls_compliance_endpoints: {exc}") from exc
+    plain = [dict(h) if hasattr(h, "keys") else h for h in hosts]
+    return call_filter("tls_compliance_endpoints", endpoints_from_hosts, plain)
 
 
 class FilterModule:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.errors import AnsibleFilterError
-
-from tlsward.errors import TlswardError
+from tlsward.filtering import call_filter
 from tlsward.policy import effective_tls, load_policy, render_nginx, render_openssl
 
 DOCUMENTATION = r"""
@@ -42,33 +40,26 @@ _value:
 """
 
 
-def _wrap(name: str, func: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return func(*args, **kwargs)
-    except TlswardError as exc:
-        raise AnsibleFilterError(f"{name}: {exc}") from exc
-
-
 def tls_policy(policy: Any) -> dict[str, Any]:
-    return _wrap("tls_policy", load_policy, policy)
+    return call_filter("tls_policy", load_policy, policy)
 
 
 def tls_effective(
     policy: Any, overrides: dict[str, Any] | None = None, openssl_version: str | None = None
 ) -> dict[str, list[str]]:
-    return _wrap("tls_effective", effective_tls, policy, overrides, openssl_version)
+    return call_filter("tls_effective", effective_tls, policy, overrides, openssl_version)
 
 
 def tls_policy_nginx(
     policy: Any, openssl_version: str | None = None, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    return _wrap("tls_policy_nginx", render_nginx, policy, openssl_version, overrides)
+    return call_filter("tls_policy_nginx", render_nginx, policy, openssl_version, overrides)
 
 
 def tls_policy_openssl(
     policy: Any, openssl_version: str | None = None, overrides: dict[str, Any] | None = None
 ) -> dict[str, str]:
-    return _wrap("tls_policy_openssl", render_openssl, policy, openssl_version, overrides)
+    return call_filter("tls_policy_openssl", render_openssl, policy, openssl_version, overrides)
 
 
 class FilterModule:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.errors import AnsibleFilterError
-
 from tlsward.chain import validate_ca_bundle as _validate_ca_bundle
 from tlsward.chain import validate_cert_chain as _validate_cert_chain
-from tlsward.errors import TlswardError
+from tlsward.filtering import call_filter
 
 DOCUMENTATION = r"""
 name: validate_cert_chain
@@ -73,26 +71,11 @@ _value:
 
 
 def validate_cert_chain(pem_bundle: Any, **kwargs: Any) -> dict[str, Any]:
-    try:
-        return _validate_cert_chain(pem_bundle, **kwargs)
-    except TlswardError as exc:
-        raise AnsibleFilterError(_message(exc)) from None
-    except TypeError as exc:  # unknown keyword option
-        raise AnsibleFilterError(f"validate_cert_chain: {exc}") from None
+    return call_filter("validate_cert_chain", _validate_cert_chain, pem_bundle, **kwargs)
 
 
 def validate_ca_bundle(pem_bundle: Any, **kwargs: Any) -> dict[str, Any]:
-    try:
-        return _validate_ca_bundle(pem_bundle, **kwargs)
-    except TlswardError as exc:
-        raise AnsibleFilterError(_message(exc)) from None
-    except TypeError as exc:
-        raise AnsibleFilterError(f"validate_ca_bundle: {exc}") from None
-
-
-def _message(exc: TlswardError) -> str:
-    """One line per problem, each naming the filter: ``<filter>: <item>: <rule>``."""
-    return "\n".join(f"{exc.source}: {problem}" for problem in exc.problems)
+    return call_filter("validate_ca_bundle", _validate_ca_bundle, pem_bundle, **kwargs)
 
 
 class FilterModule:

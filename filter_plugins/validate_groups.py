@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.errors import AnsibleFilterError
-
-from tlsward.errors import TlswardError
+from tlsward.filtering import call_filter
 from tlsward.groups import validate_groups as _validate_groups
 
 DOCUMENTATION = r"""
@@ -44,15 +42,7 @@ _value:
 
 
 def validate_groups(value: Any, policy: Any = None, openssl_version: str | None = None) -> list[str]:
-    try:
-        return _validate_groups(value, policy, openssl_version)
-    except TlswardError as exc:
-        raise AnsibleFilterError(_message(exc)) from None
-
-
-def _message(exc: TlswardError) -> str:
-    """One line per problem, each naming the filter: ``<filter>: <item>: <rule>``."""
-    return "\n".join(f"{exc.source}: {problem}" for problem in exc.problems)
+    return call_filter("validate_groups", _validate_groups, value, policy, openssl_version)
 
 
 class FilterModule:

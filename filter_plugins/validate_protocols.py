@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.errors import AnsibleFilterError
-
-from tlsward.errors import TlswardError
+from tlsward.filtering import call_filter
 from tlsward.protocols import validate_tls_protocols as _validate_tls_protocols
 
 DOCUMENTATION = r"""
@@ -40,15 +38,7 @@ _value:
 
 
 def validate_tls_protocols(value: Any, policy: Any = None) -> list[str]:
-    try:
-        return _validate_tls_protocols(value, policy)
-    except TlswardError as exc:
-        raise AnsibleFilterError(_message(exc)) from None
-
-
-def _message(exc: TlswardError) -> str:
-    """One line per problem, each naming the filter: ``<filter>: <item>: <rule>``."""
-    return "\n".join(f"{exc.source}: {problem}" for problem in exc.problems)
+    return call_filter("validate_tls_protocols", _validate_tls_protocols, value, policy)
 
 
 class FilterModule:

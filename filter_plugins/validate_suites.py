@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.errors import AnsibleFilterError
-
-from tlsward.errors import TlswardError
+from tlsward.filtering import call_filter
 from tlsward.suites import validate_cipher_list as _validate_cipher_list
 from tlsward.suites import validate_tls13_ciphersuites as _validate_tls13_ciphersuites
 
@@ -47,22 +45,11 @@ _value:
 
 
 def validate_cipher_list(value: Any, policy: Any = None) -> list[str]:
-    try:
-        return _validate_cipher_list(value, policy)
-    except TlswardError as exc:
-        raise AnsibleFilterError(_message(exc)) from None
+    return call_filter("validate_cipher_list", _validate_cipher_list, value, policy)
 
 
 def validate_tls13_ciphersuites(value: Any, policy: Any = None) -> list[str]:
-    try:
-        return _validate_tls13_ciphersuites(value, policy)
-    except TlswardError as exc:
-        raise AnsibleFilterError(_message(exc)) from None
-
-
-def _message(exc: TlswardError) -> str:
-    """One line per problem, each naming the filter: ``<filter>: <item>: <rule>``."""
-    return "\n".join(f"{exc.source}: {problem}" for problem in exc.problems)
+    return call_filter("validate_tls13_ciphersuites", _validate_tls13_ciphersuites, value, policy)
 
 
 class FilterModule:
