@@ -100,6 +100,8 @@ def perf_top(data: Path, top: int = 8) -> list[tuple[str, float]]:
         match = _PERF_LINE.match(line)
         if match:
             symbol = re.split(r"\s{2,}", match.group(3))[0]
+            if symbol.startswith("0x"):  # unresolved (a container's stripped library): no name to give
+                continue
             out.append((f"{match.group(2)}: {symbol}", float(match.group(1))))
         if len(out) == top:
             break
@@ -108,3 +110,23 @@ def perf_top(data: Path, top: int = 8) -> list[tuple[str, float]]:
 
 def describe_perf(symbols: list[tuple[str, float]], n: int = 5) -> str:
     return "perf, most self time: " + ", ".join(f"{s} {p}%" for s, p in symbols[:n])
+
+
+_DSO_LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s*$")
+
+
+def perf_dso(data: Path, top: int = 6) -> list[tuple[str, float]]:
+    """Share of samples per binary or library (kernel, libcrypto, libssl, nginx, libc...)."""
+    proc = run(["perf", "report", "-i", str(data), "--stdio", "--no-children", "--sort", "dso"], 120)
+    out: list[tuple[str, float]] = []
+    for line in proc.stdout.splitlines():
+        match = _DSO_LINE.match(line)
+        if match:
+            out.append((match.group(2), float(match.group(1))))
+        if len(out) == top:
+            break
+    return out
+
+
+def describe_dso(dsos: list[tuple[str, float]], n: int = 5) -> str:
+    return ", ".join(f"{dso} {p}%" for dso, p in dsos[:n])
