@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import abc
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from tlsward_biometric.crypto import SealedTemplate
 from tlsward_biometric.lockout import Counters
@@ -186,3 +187,39 @@ def iter_statements(ddl: str) -> Iterator[str]:
     for statement in ddl.split(";"):
         if statement.strip():
             yield statement.strip()
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
+class ThreadConnections(Generic[C]):
+    """One database connection per thread, all of them closed together by ``close_all``."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._all: list[C] = []
+        self._lock = threading.Lock()
+
+    def current(self) -> C | None:
+        return getattr(self._local, "conn", None)
+
+    def adopt(self, conn: C) -> C:
+        self._local.conn = conn
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def forget(self) -> None:
+        """Drop this thread's connection (broken); the next ``current()`` is None."""
+        self._local.conn = None
+
+    def close_all(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()

@@ -6,7 +6,6 @@ row lock in the same transaction that reads them, so concurrent attempts cannot 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import psycopg
 
 from tlsward_biometric.errors import StoreUnavailableError
-from tlsward_biometric.store.base import Store, Transaction, iter_statements
+from tlsward_biometric.store.base import Store, ThreadConnections, Transaction, iter_statements
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS subjects (
@@ -67,16 +66,14 @@ class PostgresStore(Store):
 
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
-        self._local = threading.local()
-        self._connections: list[psycopg.Connection] = []
-        self._lock = threading.Lock()
+        self._conns: ThreadConnections[psycopg.Connection] = ThreadConnections()
         with self.transaction() as tx:
             tx._execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK_ID,))
             for statement in iter_statements(SCHEMA):
                 tx._execute(statement)
 
     def _connection(self) -> psycopg.Connection:
-        conn: psycopg.Connection | None = getattr(self._local, "conn", None)
+        conn = self._conns.current()
         if conn is not None and conn.closed:
             conn = None
         if conn is None:
@@ -84,9 +81,7 @@ class PostgresStore(Store):
                 conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=10)
             except psycopg.Error as exc:
                 raise StoreUnavailableError(f"PostgreSQL: cannot connect: {exc}") from None
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
+            self._conns.adopt(conn)
         return conn
 
     @contextmanager
@@ -103,12 +98,8 @@ class PostgresStore(Store):
         try:
             self._connection().execute("SELECT 1").fetchone()
         except psycopg.Error as exc:
-            self._local.conn = None
+            self._conns.forget()
             raise StoreUnavailableError(f"PostgreSQL: {exc}") from None
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._conns.close_all()

@@ -9,14 +9,13 @@ counters) across threads and worker processes.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tlsward_biometric.errors import StoreUnavailableError
-from tlsward_biometric.store.base import Store, Transaction, iter_statements
+from tlsward_biometric.store.base import Store, ThreadConnections, Transaction, iter_statements
 
 BUSY_TIMEOUT_MS = 15000
 
@@ -66,15 +65,13 @@ class SqliteStore(Store):
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._conns: ThreadConnections[sqlite3.Connection] = ThreadConnections()
         with self.transaction() as tx:
             for statement in iter_statements(SCHEMA):
                 tx._execute(statement)
 
     def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        conn = self._conns.current()
         if conn is None:
             try:
                 conn = sqlite3.connect(
@@ -87,9 +84,7 @@ class SqliteStore(Store):
                 conn.execute("PRAGMA synchronous = FULL")
             except sqlite3.Error as exc:
                 raise StoreUnavailableError(f"SQLite {self.path}: {exc}") from None
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
+            self._conns.adopt(conn)
         return conn
 
     @contextmanager
@@ -117,8 +112,4 @@ class SqliteStore(Store):
             raise StoreUnavailableError(f"SQLite {self.path}: {exc}") from None
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._conns.close_all()
