@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 from bench import report
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         "items": items,
         "quick": args.quick,
         "commit": _commit(),
-        "machine": f"{platform.node() and 'linux'} {platform.release()}, {os.cpu_count()} cores",
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
         "loadavg_before": loadavg(),
     }
     signal.signal(signal.SIGTERM, _interrupt)
@@ -114,6 +115,17 @@ def main(argv: list[str] | None = None) -> int:
     print(report.table(ctx.rows))
     print(f"results: {path} ({meta['duration_seconds']:.0f} s)")
     return 1 if any(r.passed is False for r in ctx.rows) else 0
+
+
+def cpu_model() -> str:
+    """The CPU's model name: what the figures depend on (the host's name and kernel are left out)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
 
 
 if __name__ == "__main__":
