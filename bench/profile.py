@@ -92,20 +92,31 @@ def perf_record(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def perf_top(data: Path, top: int = 8) -> list[tuple[str, float]]:
-    """The symbols with the most samples (self) in a ``perf record`` file: [(dso: symbol, %)]."""
-    proc = run(["perf", "report", "-i", str(data), "--stdio", "--no-children", "--sort", "dso,symbol"], 120)
+def _perf_report(
+    data: Path, sort: str, pattern: re.Pattern[str], label: Any, top: int
+) -> list[tuple[str, float]]:
+    """The first ``top`` lines of ``perf report --sort SORT`` that ``label(match)`` names."""
+    proc = run(["perf", "report", "-i", str(data), "--stdio", "--no-children", "--sort", sort], 120)
     out: list[tuple[str, float]] = []
     for line in proc.stdout.splitlines():
-        match = _PERF_LINE.match(line)
-        if match:
-            symbol = re.split(r"\s{2,}", match.group(3))[0]
-            if symbol.startswith("0x"):  # unresolved (a container's stripped library): no name to give
-                continue
-            out.append((f"{match.group(2)}: {symbol}", float(match.group(1))))
+        match = pattern.match(line)
+        name = label(match) if match else None
+        if match and name:
+            out.append((name, float(match.group(1))))
         if len(out) == top:
             break
     return out
+
+
+def _symbol(match: re.Match[str]) -> str | None:
+    symbol = re.split(r"\s{2,}", match.group(3))[0]
+    # An unresolved address (a container's stripped library) names nothing.
+    return None if symbol.startswith("0x") else f"{match.group(2)}: {symbol}"
+
+
+def perf_top(data: Path, top: int = 8) -> list[tuple[str, float]]:
+    """The symbols with the most samples (self) in a ``perf record`` file: [(dso: symbol, %)]."""
+    return _perf_report(data, "dso,symbol", _PERF_LINE, _symbol, top)
 
 
 def describe_perf(symbols: list[tuple[str, float]], n: int = 5) -> str:
@@ -117,15 +128,7 @@ _DSO_LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s*$")
 
 def perf_dso(data: Path, top: int = 6) -> list[tuple[str, float]]:
     """Share of samples per binary or library (kernel, libcrypto, libssl, nginx, libc...)."""
-    proc = run(["perf", "report", "-i", str(data), "--stdio", "--no-children", "--sort", "dso"], 120)
-    out: list[tuple[str, float]] = []
-    for line in proc.stdout.splitlines():
-        match = _DSO_LINE.match(line)
-        if match:
-            out.append((match.group(2), float(match.group(1))))
-        if len(out) == top:
-            break
-    return out
+    return _perf_report(data, "dso", _DSO_LINE, lambda m: m.group(2), top)
 
 
 def describe_dso(dsos: list[tuple[str, float]], n: int = 5) -> str:
