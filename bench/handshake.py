@@ -10,6 +10,7 @@ requests / worker CPU seconds. Repeated on Debian 13's nginx + OpenSSL in a cont
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from typing import Any
 
 from bench import cryptobound
@@ -18,13 +19,12 @@ from bench.common import Context, Row, fmt_rate, median
 from bench.confs import Session, debian_stock_ssl, mozilla_intermediate_ssl, tlsward_ssl, write_server
 from bench.loadgen import h2load
 from bench.nginx import HOST_DISTRO, Nginx, docker_available, serving, tool_version
-from bench.profile import describe_dso, describe_perf, perf_dso, perf_record, perf_top
+from bench.profile import describe_dso, describe_perf, perf_dso, perf_during, perf_top
 
 BAR = 1.8
 PORT = 8443
 ADDRESSES = {"debian12": "127.0.3.{}", "debian13": "127.0.3.1{}"}
 CONFIGS = ("tlsward", "mozilla-intermediate-rsa2048", "debian-stock")
-PERF_SECONDS = 4
 
 
 def _servers(ctx: Context, pki: Pki, distro: str, openssl_version: str) -> list[Nginx]:
@@ -43,10 +43,14 @@ def _servers(ctx: Context, pki: Pki, distro: str, openssl_version: str) -> list[
     return servers
 
 
+def _load(server: Nginx, requests: int) -> dict[str, Any]:
+    # The time limit is a safety net (a stuck run), not the measurement: generous on a busy machine.
+    return h2load(f"https://{server.listen}/", requests, clients=16, timeout=max(120, requests / 25))
+
+
 def _measure(server: Nginx, requests: int) -> dict[str, Any]:
     before = server.cpu()
-    # The time limit is a safety net (a stuck run), not the measurement: generous on a busy machine.
-    result = h2load(f"https://{server.listen}/", requests, clients=16, timeout=max(120, requests / 25))
+    result = _load(server, requests)
     result["nginx_cpu_seconds"] = server.cpu() - before
     result["per_cpu_second"] = requests / result["nginx_cpu_seconds"]
     return result
@@ -79,9 +83,7 @@ def run_distro(ctx: Context, pki: Pki, distro: str) -> dict[str, Any]:
             # Where each worker spends its time when the bar is missed (not part of the figures).
             for name, server in zip(CONFIGS[:2], servers[:2], strict=True):
                 out = ctx.scratch("perf") / f"hs-{distro}-{name}.data"
-                perf = perf_record(server.worker_pid, PERF_SECONDS, out)
-                h2load(f"https://{server.listen}/", requests, clients=16, timeout=max(120, requests / 25))
-                perf.wait(timeout=PERF_SECONDS + 60)
+                perf_during(server.worker_pid, out, partial(_load, server, requests))
                 profiles[name] = {"symbols": perf_top(out), "dso": perf_dso(out)}
     bound = cryptobound.measure(distro)
     return {

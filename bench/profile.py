@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,8 @@ def describe(summary: dict[str, Any], n: int = 4) -> str:
     return f"py-spy ({summary['samples']} samples), most self time: {top_self}"
 
 
+# Seconds of a perf recording that explains a missed bar.
+PERF_SECONDS = 4
 _PERF_LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(.+?)\s*$")
 
 
@@ -90,6 +93,15 @@ def perf_record(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def perf_during(pid: int, out: Path, work: Callable[[], object], seconds: int = PERF_SECONDS) -> Path:
+    """Record ``perf`` on process ``pid`` while ``work()`` puts load on it; the recording stops
+    after ``seconds`` (bounded), whatever the work takes."""
+    perf = perf_record(pid, seconds, out)
+    work()
+    perf.wait(timeout=seconds + 60)
+    return out
 
 
 def _perf_report(

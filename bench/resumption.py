@@ -14,13 +14,14 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from functools import partial
 from typing import Any
 
 from bench.certs import Pki, make_pki
 from bench.common import CLIENT_CPU, BenchError, Context, Row, fmt_rate, median, pinned, terminate
 from bench.confs import Session, tlsward_ssl, write_server
 from bench.nginx import Nginx, serving, tool_version
-from bench.profile import describe_perf, perf_record, perf_top
+from bench.profile import describe_perf, perf_during, perf_top
 
 PORT = 8443
 MODES = {
@@ -37,7 +38,6 @@ RETURNING = 0.9
 FLEET_SIZES = (1, 3)
 # Server capacity a setting may give up for more device connections resumed.
 SERVER_TOLERANCE = 0.10
-PERF_SECONDS = 4
 
 
 def _client(server: Nginx, pki: Pki, *, mtls: bool, resume: bool, count: int) -> dict[str, Any]:
@@ -116,10 +116,8 @@ def run(ctx: Context) -> None:
             }.items():
                 server = servers[(mode, True)]
                 out = ctx.scratch("perf") / f"{label}.data"
-                perf = perf_record(server.worker_pid, PERF_SECONDS, out)
-                _client(server, pki, mtls=True, resume=resume, count=count)
-                perf.wait(timeout=PERF_SECONDS + 60)
-                profiles[label] = perf_top(out)
+                work = partial(_client, server, pki, mtls=True, resume=resume, count=count)
+                profiles[label] = perf_top(perf_during(server.worker_pid, out, work))
     reused = {
         key: sum(r["reused"] for r in rs) / sum(r["connections"] for r in rs) for key, rs in runs.items()
     }
@@ -207,12 +205,10 @@ def recommend(rate: dict[str, float]) -> dict[str, Any]:
     """
     fleets = {}
     for hosts in FLEET_SIZES:
+        shares = {mode: resumed_share(mode, hosts) for mode in MODES}
         options = {
-            mode: {
-                "capacity": capacity(rate, mode, "mtls", resumed_share(mode, hosts)),
-                "resumed": resumed_share(mode, hosts),
-            }
-            for mode in MODES
+            mode: {"capacity": capacity(rate, mode, "mtls", share), "resumed": share}
+            for mode, share in shares.items()
         }
         best_capacity = max(o["capacity"] for o in options.values())
         eligible = [m for m, o in options.items() if o["capacity"] >= best_capacity * (1 - SERVER_TOLERANCE)]
