@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import shlex
 import subprocess
 import threading
@@ -14,12 +13,14 @@ import urllib.parse
 import httpx
 from bio_molecule import ADDRESS, SERVER_NAME, body, client, device_dir, f32, fingerprint, noisy, unit_vector
 
+from tlsward.scan.hostchecks import EXPOSURE
+
 UNIT = "/etc/systemd/system/tlsward-biometric.service"
 
 
 def test_unit_is_hardened(host):
     report = host.run(f"systemd-analyze security --offline=yes {UNIT}")
-    exposure = float(re.search(r"Overall exposure level for \S+: ([0-9.]+)", report.stdout).group(1))
+    exposure = float(EXPOSURE.search(report.stdout).group(2))
     assert exposure <= 2.0, report.stdout
     assert host.run(f"systemd-analyze security --offline=yes --threshold=20 {UNIT}").rc == 0
     unit = host.file(UNIT).content_string

@@ -8,6 +8,8 @@ import urllib.parse
 import pytest
 import tlsprobe
 
+from tlsward.scan.hostchecks import EXPOSURE
+
 
 def test_managed_files_and_modes(host):
     for path in ("/etc/nginx/nginx.conf", "/etc/nginx/tlsward/https.conf", "/etc/nginx/tlsward/http.conf"):
@@ -69,7 +71,7 @@ def test_nginx_runs_in_its_sandbox(host):
     assert "ProtectSystem=strict" in dropin.content_string
     assert host.file("/etc/systemd/system/nginx.service.d").listdir() == ["tlsward-hardening.conf"]
     report = host.check_output("systemd-analyze security --no-pager nginx.service")
-    level = float(report.rsplit("Overall exposure level for nginx.service:", 1)[1].split()[0])
+    level = float(EXPOSURE.search(report).group(2))
     assert level <= 5.0, report
     # The running master carries the drop-in's limits (it was started under it, not before it).
     master = host.check_output("cat /run/nginx.pid")
