@@ -5,7 +5,8 @@
 # MOLECULE_JOBS=N (default 1) runs the distros side by side, one worker per distro; a scenario
 # never runs on two distros at once (its instances share loopback addresses), which a lock per
 # scenario guarantees. Output lines carry a [distro] prefix and are kept in
-# .cache/molecule-<distro>.log.
+# .cache/molecule-<distro>.log, each scenario's own in .cache/molecule-<scenario>-<distro>.log; the
+# end of a failed scenario's log is printed again just before the summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 action=${1:-test}
@@ -33,7 +34,8 @@ run_distro() {
       flock 9
       echo "=== molecule $action: scenario $scenario on $distro ($(date -u +%H:%M:%S))"
       start=$(date +%s)
-      if MOLECULE_DISTRO=$distro molecule --base-config molecule/shared/base.yml "$action" -s "$scenario"; then
+      if MOLECULE_DISTRO=$distro molecule --base-config molecule/shared/base.yml "$action" -s "$scenario" 2>&1 \
+        | tee ".cache/molecule-$scenario-$distro.log"; then
         echo "=== ok: $scenario on $distro in $(( $(date +%s) - start )) s"
       else
         echo "=== FAILED: $scenario on $distro after $(( $(date +%s) - start )) s"
@@ -60,6 +62,13 @@ fi
 logs=()
 for distro in "${distros[@]}"; do logs+=(".cache/molecule-$distro.log"); done
 summary=$(grep -hE '^\[[a-z0-9]+\] === (ok|FAILED):' "${logs[@]}" | sed 's/^\[[a-z0-9]*\] //' || true)
+# The end of each failed scenario's own log (colours stripped, molecule's clean-up left out), so the
+# reason is next to the summary and not thousands of lines above it.
+while read -r scenario distro; do
+  [ -n "$scenario" ] || continue
+  echo "=== end of the failed $scenario on $distro (.cache/molecule-$scenario-$distro.log)"
+  sed 's/\x1b\[[0-9;]*m//g; /➜ cleanup:/,$d' ".cache/molecule-$scenario-$distro.log" | tail -n 120
+done < <(echo "$summary" | sed -n 's/^=== FAILED: \([^ ]*\) on \([^ ]*\) after.*/\1 \2/p')
 echo "=== molecule summary"
 echo "$summary"
 if echo "$summary" | grep -q '^=== FAILED'; then

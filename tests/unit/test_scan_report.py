@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+import tlsward.report
 from tlsward.errors import TlswardError
-from tlsward.report import build_report, prune, runs, to_html, to_junit, write_reports
+from tlsward.report import build_report, claim_run_dir, prune, runs, to_html, to_junit, write_reports
 from tlsward.scan import Target, judge_record
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "scan"
@@ -166,3 +167,59 @@ def test_write_reports_keeps_history_and_prunes(tmp_path: Path, results: dict[st
     assert Path(written["paths"]["junit"]).is_file()
     assert Path(written["paths"]["html"]).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert prune(tmp_path, 0) == []
+
+
+def test_runs_in_the_same_second_never_overwrite_each_other(
+    tmp_path: Path, results: dict[str, dict[str, Any]]
+) -> None:
+    # Five runs in one second with keep=3: the fifth must not re-use the name pruning freed (it
+    # would sort first and be pruned at once, losing the run that just happened).
+    written = [
+        write_reports(tmp_path, tls_results=[results["hardened"]], policy="p", keep=3, now=T0)
+        for _ in range(5)
+    ]
+    ids = [w["report"]["run_id"] for w in written]
+    base = "20261124T060000Z"
+    assert ids == [base, f"{base}-01", f"{base}-02", f"{base}-03", f"{base}-04"]
+    # Sorted by name is run order, the previous run is the one just before, pruning keeps the newest.
+    assert [p.name for p in runs(tmp_path)] == ids[2:]
+    assert [w["report"]["changes"]["previous_run"] for w in written[1:]] == ids[:-1]
+    assert [w["pruned"] for w in written] == [[], [], [], [ids[0]], [ids[1]]]
+    # The next second sorts after every suffixed run of the second before.
+    later = write_reports(
+        tmp_path, tls_results=[results["hardened"]], policy="p", now=T0 + dt.timedelta(seconds=1)
+    )
+    assert later["report"]["run_id"] == "20261124T060001Z"
+    assert later["report"]["changes"]["previous_run"] == ids[-1]
+
+
+def test_a_clock_stepped_back_still_sorts_after_the_newest_run(
+    tmp_path: Path, results: dict[str, dict[str, Any]]
+) -> None:
+    first = write_reports(tmp_path, tls_results=[results["hardened"]], policy="p", keep=1, now=T0)
+    back = write_reports(
+        tmp_path, tls_results=[results["hardened"]], policy="p", keep=1, now=T0 - dt.timedelta(minutes=5)
+    )
+    assert back["report"]["run_id"] == "20261124T060000Z-01"
+    assert back["report"]["generated_at"].startswith("2026-11-24T05:55:00")
+    assert back["report"]["changes"]["previous_run"] == first["report"]["run_id"]
+    assert [p.name for p in runs(tmp_path)] == ["20261124T060000Z-01"]
+
+
+def test_a_failed_write_leaves_no_run_behind(
+    tmp_path: Path, results: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(report: dict[str, Any]) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tlsward.report, "to_junit", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_reports(tmp_path, tls_results=[results["hardened"]], policy="p", now=T0)
+    # report.json was already written: it goes too, so no later run mistakes this one for complete.
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_second_is_an_error_not_an_overwrite(tmp_path: Path) -> None:
+    (tmp_path / "20261124T060000Z-99").mkdir()
+    with pytest.raises(TlswardError, match="100 runs already started in the second 20261124T060000Z"):
+        claim_run_dir(tmp_path, "20261124T060000Z")

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tlsward.report.history import previous_report, prune, runs
+from tlsward.report.history import claim_run_dir, previous_report, prune, runs
 from tlsward.report.html import to_html
 from tlsward.report.junit import to_junit
 from tlsward.report.model import SCHEMA, SCHEMA_VERSION, build_report, diff_reports, run_id_for
@@ -17,6 +17,7 @@ __all__ = [
     "SCHEMA",
     "SCHEMA_VERSION",
     "build_report",
+    "claim_run_dir",
     "diff_reports",
     "previous_report",
     "prune",
@@ -48,27 +49,40 @@ def write_reports(
 ) -> dict[str, Any]:
     """Build the report against the previous run, write the three files, prune old runs.
 
+    The run gets a directory of its own (see ``claim_run_dir``): an existing run is never overwritten.
+
     Returns the report and the paths written.
     """
     now = now or dt.datetime.now(dt.UTC)
-    run_id = run_id_for(now)
     reports_dir = Path(reports_dir)
-    report = build_report(
-        tls_results=tls_results,
-        host_findings=host_findings,
-        policy=policy,
-        fail_severity=fail_severity,
-        warning_days=warning_days,
-        run_id=run_id,
-        generated_at=now,
-        previous=previous_report(reports_dir, run_id),
-        tool_versions=tool_versions,
-    )
-    out = reports_dir / run_id
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"dir": out, "json": out / "report.json", "junit": out / "junit.xml", "html": out / "report.html"}
-    _write(paths["json"], json.dumps(report, indent=1, sort_keys=True, default=str) + "\n")
-    _write(paths["junit"], to_junit(report))
-    _write(paths["html"], to_html(report))
+    out = claim_run_dir(reports_dir, run_id_for(now))
+    run_id = out.name
+    try:
+        report = build_report(
+            tls_results=tls_results,
+            host_findings=host_findings,
+            policy=policy,
+            fail_severity=fail_severity,
+            warning_days=warning_days,
+            run_id=run_id,
+            generated_at=now,
+            previous=previous_report(reports_dir, run_id),
+            tool_versions=tool_versions,
+        )
+        paths = {
+            "dir": out,
+            "json": out / "report.json",
+            "junit": out / "junit.xml",
+            "html": out / "report.html",
+        }
+        _write(paths["json"], json.dumps(report, indent=1, sort_keys=True, default=str) + "\n")
+        _write(paths["junit"], to_junit(report))
+        _write(paths["html"], to_html(report))
+    except BaseException:
+        # Leave no empty run behind: the next run must not see a half-written one.
+        for leftover in out.iterdir():
+            leftover.unlink()
+        out.rmdir()
+        raise
     removed = prune(reports_dir, keep)
     return {"report": report, "paths": {k: str(v) for k, v in paths.items()}, "pruned": removed}

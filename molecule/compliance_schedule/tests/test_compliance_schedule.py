@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -35,11 +36,21 @@ def test_files_and_modes(host):
 
 
 def _run(host, report: str):
+    """Start the service once; its result and its journal lines up to the run's last line."""
     host.run_expect([0], f"echo /opt/tlsward-stand-in/{report} > /etc/tlsward/stand-in-report")
     host.run(f"systemctl reset-failed {UNIT}.service")
-    cursor = host.check_output("date -u '+%Y-%m-%d %H:%M:%S'")
+    cursor = host.check_output("journalctl --show-cursor -n 0 --no-pager | sed -n 's/^-- cursor: //p'")
     result = host.run(f"systemctl start {UNIT}.service")
-    journal = host.check_output(f"journalctl -u {UNIT}.service --since '{cursor}' --no-pager -o cat")
+    # journald reads the unit's stdout asynchronously: wait for the run's own last line.
+    journal = ""
+    for _ in range(60):
+        journal = host.check_output(
+            f"journalctl -u {UNIT}.service --after-cursor '{cursor}' --no-pager -o cat"
+        )
+        if "compliance run finished with status" in journal:
+            break
+        host.run("sleep 0.5")
+    assert "compliance run finished with status" in journal, journal
     return result, journal
 
 
@@ -68,11 +79,16 @@ def test_failing_run_posts_the_webhook(host, failing_run):
 
 
 def test_compliant_run_succeeds_and_keeps_n_reports(host, failing_run):
-    for _ in range(3):
+    # Back to back, so runs often share a second: each still gets its own report directory and
+    # judges its own report, never the previous run's.
+    ids = []
+    for _ in range(5):
         result, journal = _run(host, "report-compliant.json")
         assert result.rc == 0, journal
-        host.run("sleep 1")
-    assert "COMPLIANT" in journal
-    assert "ALERT" not in journal
-    runs = host.check_output("ls /var/lib/tlsward/compliance/reports").split()
-    assert len(runs) == 3
+        assert "COMPLIANT" in journal
+        assert "ALERT" not in journal
+        assert "compliance run finished with status 0" in journal
+        ids.append(re.search(r"^run (\S+): COMPLIANT", journal, re.MULTILINE).group(1))
+    assert len(set(ids)) == 5, ids
+    runs = host.check_output("LC_ALL=C ls /var/lib/tlsward/compliance/reports").split()
+    assert runs == ids[-3:], (runs, ids)
