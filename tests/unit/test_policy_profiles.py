@@ -74,6 +74,47 @@ def test_certificate_key_types_say_which_profiles_accept_rsa() -> None:
     assert load_policy("mozilla-intermediate")["certificate"]["key_types"]["RSA"] == {"min_bits": 2048}
     assert load_policy("nist-sp800-52r2")["certificate"]["key_types"]["RSA"] == {"min_bits": 2048}
     assert load_policy("bsi-tr-02102-2")["certificate"]["key_types"]["RSA"] == {"min_bits": 3000}
+    # SP 800-52r2: the certificate's curve "should be P-256 or P-384".
+    assert load_policy("nist-sp800-52r2")["certificate"]["key_types"]["EC"] == {
+        "curves": ["secp256r1", "secp384r1"]
+    }
+
+
+def test_published_profiles_keep_to_their_publications_lists() -> None:
+    """What the NIST and BSI texts list, less what a deviation says tlsward leaves out."""
+    nist = load_policy("nist-sp800-52r2")
+    assert nist["tls13_ciphersuites"] == [
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_AES_128_CCM_SHA256",
+        "TLS_AES_128_CCM_8_SHA256",
+    ]
+    assert len(nist["tls12_ciphers"]) == 26
+    bsi = load_policy("bsi-tr-02102-2")
+    assert bsi["tls13_ciphersuites"] == [
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_AES_128_CCM_SHA256",
+    ]
+    assert len(bsi["tls12_ciphers"]) == 16
+    assert not any("CCM8" in s for s in bsi["tls12_ciphers"])
+    assert {g["name"] for g in bsi["groups"]} == {
+        "prime256v1",
+        "secp384r1",
+        "secp521r1",
+        "brainpoolP256r1",
+        "brainpoolP384r1",
+        "brainpoolP512r1",
+        "brainpoolP256r1tls13",
+        "brainpoolP384r1tls13",
+        "brainpoolP512r1tls13",
+        "ffdhe3072",
+        "ffdhe4096",
+    }
+    for data in (nist, bsi):
+        assert not any("DSS" in s or s.startswith(("ECDH-", "DH-", "AES")) for s in data["tls12_ciphers"])
+        assert {"ephemeral-only", "no-dss"} & {d["id"] for d in data["deviations"]}
+    assert [s["version"] for s in bsi["sources"] if s["id"] == "bsi-tr-02102-2"] == ["2024-01"]
 
 
 def test_biometric_strict_matches_the_issue() -> None:
