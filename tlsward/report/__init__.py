@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,7 @@ def write_reports(
         _write(paths["html"], to_html(report))
     except BaseException:
         # Leave no empty run behind: the next run must not see a half-written one.
-        for leftover in out.iterdir():
-            leftover.unlink()
-        out.rmdir()
+        shutil.rmtree(out)
         raise
     removed = prune(reports_dir, keep)
     return {"report": report, "paths": {k: str(v) for k, v in paths.items()}, "pruned": removed}

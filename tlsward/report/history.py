@@ -39,9 +39,9 @@ def claim_run_dir(reports_dir: Path, base_id: str) -> Path:
     """
     reports_dir.mkdir(parents=True, exist_ok=True)
     second, n = base_id, 0
-    taken = [key for key in map(_run_key, (p.name for p in reports_dir.iterdir())) if key]
-    if taken and max(taken)[0] >= base_id:
-        second, n = max(taken)[0], max(taken)[1] + 1
+    newest = max((key for key in map(_run_key, (p.name for p in reports_dir.iterdir())) if key), default=None)
+    if newest and newest[0] >= base_id:
+        second, n = newest[0], newest[1] + 1
     while n < MAX_RUNS_PER_SECOND:
         candidate = reports_dir / (second if n == 0 else f"{second}-{n:02d}")
         try:
