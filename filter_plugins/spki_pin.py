@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from tlsward.filtering import call_filter
-from tlsward.pins import spki_pin as _spki_pin
-from tlsward.pins import spki_pins as _spki_pins
 
 DOCUMENTATION = r"""
 name: spki_pin
@@ -37,11 +35,11 @@ _value:
 
 
 def spki_pin(pem: Any, passphrase: str | None = None) -> str:
-    return call_filter("spki_pin", _spki_pin, pem, passphrase)
+    return call_filter("spki_pin", "tlsward.pins:spki_pin", pem, passphrase)
 
 
 def spki_pins(pem: Any, passphrase: str | None = None) -> list[str]:
-    return call_filter("spki_pins", _spki_pins, pem, passphrase)
+    return call_filter("spki_pins", "tlsward.pins:spki_pins", pem, passphrase)
 
 
 class FilterModule:

@@ -7,7 +7,6 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from tlsward.filtering import call_filter
-from tlsward.scan.inventory import endpoints_from_hosts
 
 DOCUMENTATION = r"""
 name: tls_compliance_endpoints
@@ -44,7 +43,7 @@ def tls_compliance_endpoints(hosts: Any) -> list[dict[str, Any]]:
             f"tls_compliance_endpoints: input must be a list of host variable mappings, got {kind}"
         )
     plain = [dict(h) if hasattr(h, "keys") else h for h in hosts]
-    return call_filter("tls_compliance_endpoints", endpoints_from_hosts, plain)
+    return call_filter("tls_compliance_endpoints", "tlsward.scan.inventory:endpoints_from_hosts", plain)
 
 
 class FilterModule:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from tlsward.filtering import call_filter
-from tlsward.policy import effective_tls, load_policy, render_nginx, render_openssl
 
 DOCUMENTATION = r"""
 name: tls_policy
@@ -41,25 +40,27 @@ _value:
 
 
 def tls_policy(policy: Any) -> dict[str, Any]:
-    return call_filter("tls_policy", load_policy, policy)
+    return call_filter("tls_policy", "tlsward.policy:load_policy", policy)
 
 
 def tls_effective(
     policy: Any, overrides: dict[str, Any] | None = None, openssl_version: str | None = None
 ) -> dict[str, list[str]]:
-    return call_filter("tls_effective", effective_tls, policy, overrides, openssl_version)
+    return call_filter("tls_effective", "tlsward.policy:effective_tls", policy, overrides, openssl_version)
 
 
 def tls_policy_nginx(
     policy: Any, openssl_version: str | None = None, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    return call_filter("tls_policy_nginx", render_nginx, policy, openssl_version, overrides)
+    return call_filter("tls_policy_nginx", "tlsward.policy:render_nginx", policy, openssl_version, overrides)
 
 
 def tls_policy_openssl(
     policy: Any, openssl_version: str | None = None, overrides: dict[str, Any] | None = None
 ) -> dict[str, str]:
-    return call_filter("tls_policy_openssl", render_openssl, policy, openssl_version, overrides)
+    return call_filter(
+        "tls_policy_openssl", "tlsward.policy:render_openssl", policy, openssl_version, overrides
+    )
 
 
 class FilterModule:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tlsward.chain import validate_ca_bundle as _validate_ca_bundle
-from tlsward.chain import validate_cert_chain as _validate_cert_chain
 from tlsward.filtering import call_filter
 
 DOCUMENTATION = r"""
@@ -71,11 +69,11 @@ _value:
 
 
 def validate_cert_chain(pem_bundle: Any, **kwargs: Any) -> dict[str, Any]:
-    return call_filter("validate_cert_chain", _validate_cert_chain, pem_bundle, **kwargs)
+    return call_filter("validate_cert_chain", "tlsward.chain:validate_cert_chain", pem_bundle, **kwargs)
 
 
 def validate_ca_bundle(pem_bundle: Any, **kwargs: Any) -> dict[str, Any]:
-    return call_filter("validate_ca_bundle", _validate_ca_bundle, pem_bundle, **kwargs)
+    return call_filter("validate_ca_bundle", "tlsward.chain:validate_ca_bundle", pem_bundle, **kwargs)
 
 
 class FilterModule:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from tlsward.filtering import call_filter
-from tlsward.groups import validate_groups as _validate_groups
 
 DOCUMENTATION = r"""
 name: validate_groups
@@ -42,7 +41,7 @@ _value:
 
 
 def validate_groups(value: Any, policy: Any = None, openssl_version: str | None = None) -> list[str]:
-    return call_filter("validate_groups", _validate_groups, value, policy, openssl_version)
+    return call_filter("validate_groups", "tlsward.groups:validate_groups", value, policy, openssl_version)
 
 
 class FilterModule:

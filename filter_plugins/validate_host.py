@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tlsward.preflight import check_host
+from tlsward.filtering import resolve
 
 DOCUMENTATION = r"""
 name: tls_preflight
@@ -38,7 +38,10 @@ _value:
 
 
 def tls_preflight(hostvars: Any) -> list[str]:
-    return check_host(hostvars)
+    # Never raises: the problems are the result. Imported at the call (tlsward/filtering.py).
+    check_host = resolve("tlsward.preflight:check_host")
+    problems: list[str] = check_host(hostvars)
+    return problems
 
 
 class FilterModule:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from tlsward.filtering import call_filter
-from tlsward.protocols import validate_tls_protocols as _validate_tls_protocols
 
 DOCUMENTATION = r"""
 name: validate_tls_protocols
@@ -38,7 +37,7 @@ _value:
 
 
 def validate_tls_protocols(value: Any, policy: Any = None) -> list[str]:
-    return call_filter("validate_tls_protocols", _validate_tls_protocols, value, policy)
+    return call_filter("validate_tls_protocols", "tlsward.protocols:validate_tls_protocols", value, policy)
 
 
 class FilterModule:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from tlsward.filtering import call_filter
-from tlsward.suites import validate_cipher_list as _validate_cipher_list
-from tlsward.suites import validate_tls13_ciphersuites as _validate_tls13_ciphersuites
 
 DOCUMENTATION = r"""
 name: validate_cipher_list
@@ -45,11 +43,13 @@ _value:
 
 
 def validate_cipher_list(value: Any, policy: Any = None) -> list[str]:
-    return call_filter("validate_cipher_list", _validate_cipher_list, value, policy)
+    return call_filter("validate_cipher_list", "tlsward.suites:validate_cipher_list", value, policy)
 
 
 def validate_tls13_ciphersuites(value: Any, policy: Any = None) -> list[str]:
-    return call_filter("validate_tls13_ciphersuites", _validate_tls13_ciphersuites, value, policy)
+    return call_filter(
+        "validate_tls13_ciphersuites", "tlsward.suites:validate_tls13_ciphersuites", value, policy
+    )
 
 
 class FilterModule:

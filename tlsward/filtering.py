@@ -1,9 +1,18 @@
 """What every tlsward filter plugin does around its plain function: call it and turn a
 TlswardError (or a wrong keyword argument) into an AnsibleFilterError that names the filter and
-lists every problem, one per line."""
+lists every problem, one per line.
+
+The plain function is named as ``"tlsward.module:function"`` and imported when the filter is
+first called, not when its plugin file is loaded. Ansible forks a worker process for every task
+and host, and the first tlsward filter a task uses makes that worker import every file in
+``filter_plugins/``: importing the functions' dependencies there (sslyze for the compliance
+filter, cryptography for the chain and pin filters) cost up to a second of controller CPU per
+task and host, most of a fleet re-run's time (docs/benchmarks.md, item 5).
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,10 +30,21 @@ def filter_message(name: str, exc: TlswardError) -> str:
     return lines if exc.source == name else f"{name}: {lines}"
 
 
-def call_filter(name: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``func(*args, **kwargs)``, its errors raised as AnsibleFilterError naming filter ``name``."""
+def resolve(target: str | Callable[..., T]) -> Callable[..., T]:
+    """The function ``"package.module:name"`` names (imported now), or ``target`` itself."""
+    if callable(target):
+        return target
+    module, _, attr = target.partition(":")
+    func: Callable[..., T] = getattr(importlib.import_module(module), attr)
+    return func
+
+
+def call_filter(name: str, func: str | Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``func(*args, **kwargs)``, its errors raised as AnsibleFilterError naming filter ``name``.
+    ``func`` is a function or ``"package.module:function"``, imported at this first call."""
+    target = resolve(func)
     try:
-        return func(*args, **kwargs)
+        return target(*args, **kwargs)
     except TlswardError as exc:
         raise AnsibleFilterError(filter_message(name, exc)) from None
     except TypeError as exc:  # an unknown or missing filter argument in the template
