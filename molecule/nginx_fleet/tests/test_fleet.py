@@ -77,9 +77,9 @@ def test_rotation_keeps_previous_keys_and_retires_old_ones(fleet, client, addres
     assert _resumes(client, addresses[1], "/tmp/fleet-k1.sess")
 
 
-def test_failed_canary_stops_the_rollout(fleet, client, addresses):
-    """The first batch is host 1 alone: a candidate nginx rejects there stops the play before
-    hosts 2 and 3 get the (otherwise valid) change."""
+def test_failed_candidate_stops_the_rollout(fleet, client, addresses):
+    """Every host stages and tests its candidate before any goes live: a candidate nginx rejects
+    on host 1 stops the run before hosts 2 and 3 get their (otherwise valid) change."""
     before = [tlsprobe.file_sha256(h, "/etc/nginx/nginx.conf") for h in fleet]
     canary = fleet[0].backend.name
     broken = "{{ 'X25519:NoSuchGroup' if inventory_hostname == '" + canary + "' else '' }}"
