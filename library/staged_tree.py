@@ -34,6 +34,8 @@ description:
     status and output instead of failing, so the caller words the error.
   - In check mode nothing is written and I(validate) is not run; the comparison uses the content
     that would be staged.
+  - With C(--diff), shows how every inline file that differs would change the live one (files
+    copied with I(src) are not shown).
 options:
   root:
     description: Staging root; created when missing.
@@ -137,6 +139,7 @@ class Entry:
     data: bytes
     mode: int
     live: str
+    inline: bool
 
 
 @dataclass
@@ -148,9 +151,11 @@ class Result:
     validate_rc: int = 0
     validate_output: str = ""
     service_active: bool = False
+    diff: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            **({"diff": self.diff} if self.diff else {}),
             "changed": self.changed,
             "written": self.written,
             "differs": self.differs,
@@ -211,7 +216,7 @@ def entries(root: str, files: list[dict[str, Any]], live_root: str | None) -> li
                 continue
         else:
             data = str(item["content"]).encode("utf-8")
-        out.append(Entry(norm, data, mode, live))
+        out.append(Entry(norm, data, mode, live, inline=has_content))
     if problems:
         raise TreeError(problems)
     return out
@@ -273,8 +278,10 @@ def stage(
     uid: int = -1,
     gid: int = -1,
     check: bool = False,
+    diff: bool = False,
 ) -> Result:
-    """Write the tree under ``root`` (unless ``check``) and compare it with the live files."""
+    """Write the tree under ``root`` (unless ``check``) and compare it with the live files; with
+    ``diff``, also the live-to-staged difference of every inline (rendered) file that differs."""
     problems: list[str] = []
     dmode = _mode(root_mode, "root_mode", problems)
     extra = [
@@ -308,6 +315,15 @@ def stage(
             result.existing.append(entry.path)
         if live != entry.data:
             result.differs.append(entry.path)
+            if diff and entry.inline:
+                result.diff.append(
+                    {
+                        "before_header": entry.live,
+                        "after_header": os.path.join(root, entry.path),
+                        "before": (live or b"").decode("utf-8", "replace"),
+                        "after": entry.data.decode("utf-8", "replace"),
+                    }
+                )
     return result
 
 
@@ -367,6 +383,7 @@ def main() -> None:
             uid=uid,
             gid=gid,
             check=module.check_mode,
+            diff=module._diff,
         )
         if p["validate"] and not module.check_mode:
             result.validate_rc, result.validate_output = _validate(p["validate"], p["root"])

@@ -160,3 +160,17 @@ def test_owner_is_applied(tmp_path: Path) -> None:
     result = st.stage(str(root), files, live_root=str(live), uid=0, gid=0)
     assert result.written == ["a.conf", "sub/b.conf", "mime.types"]
     assert (root / "a.conf").stat().st_uid == 0
+
+
+def test_diff_shows_the_live_to_staged_change_of_rendered_files_only(tmp_path: Path) -> None:
+    root, live, files = _tree(tmp_path)
+    files[0] = {"path": "a.conf", "content": "alpha 2\n"}
+    result = st.stage(str(root), files, live_root=str(live), diff=True)
+    by_header = {d["before_header"]: d for d in result.diff}
+    assert set(by_header) == {str(live / "a.conf"), str(live / "sub" / "b.conf")}
+    change = by_header[str(live / "a.conf")]
+    assert (change["before"], change["after"]) == ("alpha\n", "alpha 2\n")
+    assert change["after_header"] == str(root / "a.conf")
+    assert by_header[str(live / "sub" / "b.conf")]["before"] == ""
+    assert "diff" in result.as_dict()
+    assert "diff" not in st.stage(str(root), files, live_root=str(live)).as_dict()
