@@ -305,7 +305,7 @@ def stage(
         parent = os.path.dirname(target)
         if parent != root:
             result.changed |= _ensure_dir(parent, dmode, uid, gid, check)
-        if not os.path.exists(target) or _needs_write(target, entry, uid, gid):
+        if _needs_write(target, entry, uid, gid):
             result.written.append(entry.path)
             result.changed = True
             if not check:
