@@ -75,3 +75,10 @@ def test_a_rerun_that_changes_something_fails_its_row(tmp_path):
     assert rows["idempotent re-run, 1-host fleet"].passed is False
     assert "a task" in rows["idempotent re-run, 1-host fleet"].note
     assert rows["idempotent re-run, 3-host fleet"].passed is True
+
+
+def test_bar_row_shows_every_rounds_ratio(tmp_path):
+    out = _report(tmp_path, [100, 200, 150], [160, 220, 300])
+    measured = out["rows"]["idempotent re-run, 3 hosts vs 1 host (wall seconds)"].measured
+    assert "220.0 s vs 150.0 s = 1.47x" in measured
+    assert "round by round 1.60x, 1.10x, 2.00x" in measured
