@@ -51,7 +51,7 @@ def _start(name: str) -> None:
     # The molecule platform settings: systemd as PID 1, host network, no --privileged.
     options = ["--network", "host", "--cgroupns", "host", "--cap-add", "SYS_ADMIN"]
     options += ["-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock"]
-    options += ["--cpuset-cpus", str(SERVER_CPU), "--cpus", HOST_CPUS]
+    options += ["--cpuset-cpus", str(SERVER_CPU)]  # the CPU budget: set_budget, before any converge
     run_cmd(
         ["docker", "run", "-d", "--name", name, "--hostname", name, *options, IMAGE, "/lib/systemd/systemd"],
         120,
