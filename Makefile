@@ -12,14 +12,15 @@ help:
 	@echo "make test       lint + unit/integration tests + every molecule scenario (Debian 12 and 13)"
 	@echo "make bench      benchmarks, results in bench/results/"
 
-$(STAMP): requirements.txt requirements.lock pyproject.toml service/pyproject.toml
+$(STAMP): requirements-dev.txt requirements.lock pyproject.toml service/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -r requirements.txt -c requirements.lock
+	$(VENV)/bin/pip install -q -r requirements-dev.txt -c requirements.lock
 	$(VENV)/bin/pip install -q -e . -e ./service -c requirements.lock
 	@touch $@
 
 venv: $(STAMP)
+	scripts/collection-link.sh
 
 lint: venv
 	scripts/lint.sh

@@ -109,16 +109,13 @@ def _env() -> dict[str, str]:
     return {
         **os.environ,
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
-        "ANSIBLE_FILTER_PLUGINS": str(REPO / "filter_plugins"),
-        "ANSIBLE_LIBRARY": str(REPO / "library"),
-        "ANSIBLE_MODULE_UTILS": str(REPO / "module_utils"),
+        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".cache" / "collections"),
         "ANSIBLE_NOCOLOR": "1",
     }
 
 
 def _argv(inventory: Path) -> list[str]:
-    return [str(REPO / ".venv/bin/ansible-playbook"), "-i", str(inventory), str(REPO / "playbooks/site.yml")]
+    return [str(REPO / ".venv/bin/ansible-playbook"), "-i", str(inventory), "tlsward.tls.site"]
 
 
 def set_budget(names: list[str], cpus: str) -> list[float]:

@@ -26,7 +26,7 @@ def run_playbook(ctx: Context, extra: dict[str, Any]) -> dict[str, Any]:
     report_dir = ctx.scratch("device-bench")
     extra = {**extra, "device_bench_report_dir": str(report_dir)}
     argv = [str(REPO / ".venv/bin/ansible-playbook"), "-i", str(BENCH / "inventory/devices.yml")]
-    argv += [str(REPO / "playbooks/benchmark.yml"), "-e", json.dumps(extra)]
+    argv += ["tlsward.tls.benchmark", "-e", json.dumps(extra)]
     env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")}
     proc = run_cmd(pinned(CLIENT_CPU, argv), 600, check=False, env=env, cwd=REPO)
     if proc.returncode != 0:

@@ -31,12 +31,11 @@ up() {
       sleep 1
     done
   fi
-  echo "tlsward demo: converging playbooks/site.yml against inventories/demo"
-  ansible-playbook -i inventories/demo playbooks/site.yml
-  if [ -f playbooks/compliance.yml ]; then
-    echo "tlsward demo: compliance run"
-    ansible-playbook -i inventories/demo playbooks/compliance.yml || echo "tlsward demo: compliance run reported failures (see above)"
-  fi
+  echo "tlsward demo: converging tlsward.tls.site against inventories/demo"
+  ansible-playbook -i inventories/demo tlsward.tls.site
+  echo "tlsward demo: compliance run"
+  compliance=0
+  ansible-playbook -i inventories/demo tlsward.tls.compliance || compliance=$?
   cat <<MSG
 
 tlsward demo is up ($(( $(date +%s) - t0 )) s).
@@ -57,6 +56,10 @@ MSG
   latest=$(ls -1d reports/*/ 2>/dev/null | tail -1 || true)
   [ -n "$latest" ] && echo "  report      ${latest}report.html"
   echo "  remove it   make demo-down"
+  if [ "$compliance" -ne 0 ]; then
+    echo "tlsward demo: the compliance run failed (exit $compliance, see above)" >&2
+    return "$compliance"
+  fi
 }
 
 case "${1:-up}" in

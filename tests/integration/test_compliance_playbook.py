@@ -106,7 +106,7 @@ def _run(
             str(venv_bin / "ansible-playbook"),
             "-i",
             str(inventory),
-            str(repo / "playbooks" / "compliance.yml"),
+            "tlsward.tls.compliance",
             "-e",
             json.dumps(extra_vars),
             *extra,

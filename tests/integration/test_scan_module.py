@@ -27,7 +27,7 @@ def _adhoc(repo: Path, args: str, tmp: Path) -> dict[str, Any]:
     }
     # No interpreter option: inventories/demo/host_vars/localhost.yml points localhost at the venv.
     result = subprocess.run(
-        ["ansible", "localhost", "-m", "tls_scan", "-a", args],
+        ["ansible", "localhost", "-m", "tlsward.tls.tls_scan", "-a", args],
         cwd=repo,
         env=env,
         capture_output=True,
@@ -87,7 +87,7 @@ def test_bad_input_names_the_endpoint_and_option(repo_root: Path, tmp_path: Path
     }
     args = json.dumps({"endpoints": [{"name": "x", "host": "127.0.2.10", "client_cert": "/nonexistent.pem"}]})
     result = subprocess.run(
-        ["ansible", "localhost", "-m", "tls_scan", "-a", args],
+        ["ansible", "localhost", "-m", "tlsward.tls.tls_scan", "-a", args],
         cwd=repo_root,
         env={**env, "ANSIBLE_LOCAL_TEMP": str(tmp_path)},
         capture_output=True,

@@ -1,18 +1,18 @@
-"""Loading the filter plugins is cheap: Ansible imports every file in filter_plugins/ in each worker
-process (one per task and host) that uses a tlsward filter, so a plugin file must not import its
-function's dependencies until the filter is called (tlsward/filtering.py)."""
+"""Loading the filter plugins is cheap: Ansible imports every filter file of the collection in each
+worker process (one per task and host) that uses a tlsward filter, so a plugin file must not import
+its function's dependencies until the filter is called (plugins/plugin_utils/filtering.py)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
-from tlsward.filtering import call_filter, resolve
+from ansible_collections.tlsward.tls.plugins.plugin_utils.filtering import call_filter, resolve
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = (
@@ -38,7 +38,7 @@ for path in sorted(Path(sys.argv[1]).glob("*.py")):
     names += sorted(module.FilterModule().filters())
 heavy = tuple(sys.argv[2].split(","))
 loaded = sorted(m for m in sys.modules if m in heavy or m.startswith(tuple(h + "." for h in heavy)))
-from tlsward.filtering import call_filter
+from ansible_collections.tlsward.tls.plugins.plugin_utils.filtering import call_filter
 call_filter("tls_policy", "tlsward.policy:load_policy", "biometric-strict")
 print(json.dumps({"filters": names, "loaded": loaded, "after_call": "tlsward.policy" in sys.modules}))
 """
@@ -46,11 +46,12 @@ print(json.dumps({"filters": names, "loaded": loaded, "after_call": "tlsward.pol
 
 def _probe() -> dict[str, object]:
     proc = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(REPO / "filter_plugins"), ",".join(HEAVY)],
+        [sys.executable, "-c", _PROBE, str(REPO / "plugins" / "filter"), ",".join(HEAVY)],
         capture_output=True,
         text=True,
         check=True,
         cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO / ".cache" / "collections")},
     )
     result: dict[str, object] = json.loads(proc.stdout)
     return result

@@ -473,7 +473,7 @@ def test_bad_inventory_names_every_problem() -> None:
 
 
 def test_filter_wraps_errors() -> None:
-    plugin = Path(__file__).resolve().parents[2] / "filter_plugins" / "tls_compliance.py"
+    plugin = Path(__file__).resolve().parents[2] / "plugins" / "filter" / "tls_compliance_endpoints.py"
     spec = importlib.util.spec_from_file_location("tlsward_test_tls_compliance", plugin)
     assert spec
     assert spec.loader

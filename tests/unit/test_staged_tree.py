@@ -1,4 +1,4 @@
-"""library/staged_tree.py: the candidate tree is written, compared and tested in one module run."""
+"""plugins/modules/staged_tree.py: the candidate tree is written, compared and tested in one module run."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("staged_tree", ROOT / "library" / "staged_tree.py")
+    spec = importlib.util.spec_from_file_location(
+        "staged_tree", ROOT / "plugins" / "modules" / "staged_tree.py"
+    )
     assert spec
     assert spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
-PLUGINS = Path(__file__).resolve().parents[2] / "filter_plugins"
+PLUGINS = Path(__file__).resolve().parents[2] / "plugins" / "filter"
 
 
 def load(name: str):
@@ -18,10 +20,28 @@ def load(name: str):
     return module.FilterModule().filters()
 
 
+def _documentation(path: Path) -> dict:
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DOCUMENTATION":
+            return yaml.safe_load(node.value.value)  # type: ignore[attr-defined]
+    raise AssertionError(f"{path.name} has no DOCUMENTATION")
+
+
+def test_one_filter_per_file_named_after_it_with_its_documentation() -> None:
+    files = sorted(PLUGINS.glob("*.py"))
+    assert len(files) >= 14
+    for path in files:
+        assert list(load(path.stem)) == [path.stem], f"{path.name} must hold exactly the filter {path.stem}"
+        assert _documentation(path)["name"] == path.stem
+        text = path.read_text()
+        assert 'EXAMPLES = r"""' in text, path.name
+        assert 'RETURN = r"""' in text, path.name
+
+
 def test_every_filter_name_the_issue_promises_is_registered() -> None:
     names = {}
-    for plugin in ("validate_suites", "validate_protocols", "validate_groups", "validate_chain", "spki_pin"):
-        names.update(load(plugin))
+    for path in PLUGINS.glob("*.py"):
+        names.update(load(path.stem))
     assert {
         "validate_cipher_list",
         "validate_tls13_ciphersuites",
@@ -33,7 +53,7 @@ def test_every_filter_name_the_issue_promises_is_registered() -> None:
 
 
 def test_cipher_filter_error_names_filter_item_and_rule() -> None:
-    validate_cipher_list = load("validate_suites")["validate_cipher_list"]
+    validate_cipher_list = load("validate_cipher_list")["validate_cipher_list"]
     assert validate_cipher_list("ECDHE-ECDSA-AES128-GCM-SHA256") == ["ECDHE-ECDSA-AES128-GCM-SHA256"]
     with pytest.raises(AnsibleFilterError) as info:
         validate_cipher_list("ECDHE-RSA-AES128-SHA", policy="biometric-strict")
@@ -47,12 +67,12 @@ def test_cipher_filter_error_names_filter_item_and_rule() -> None:
 def test_other_filters_raise_ansible_errors(pki) -> None:
     root, inter, leaf = pki
     with pytest.raises(AnsibleFilterError, match=r"^validate_tls_protocols: TLSv1: TLS 1.0 is obsolete"):
-        load("validate_protocols")["validate_tls_protocols"](["TLSv1", "TLSv1.3"])
+        load("validate_tls_protocols")["validate_tls_protocols"](["TLSv1", "TLSv1.3"])
     with pytest.raises(AnsibleFilterError, match=r"^validate_groups: "):
         load("validate_groups")["validate_groups"]("X25519", policy="nist-sp800-52r2")
     with pytest.raises(AnsibleFilterError, match=r"^validate_tls13_ciphersuites: "):
-        load("validate_suites")["validate_tls13_ciphersuites"]("TLS_NOPE")
-    chain = load("validate_chain")
+        load("validate_tls13_ciphersuites")["validate_tls13_ciphersuites"]("TLS_NOPE")
+    chain = {**load("validate_cert_chain"), **load("validate_ca_bundle")}
     with pytest.raises(AnsibleFilterError, match=r"^validate_cert_chain: certificate bundle: no PEM"):
         chain["validate_cert_chain"]("nothing")
     with pytest.raises(AnsibleFilterError, match="unexpected keyword argument"):
@@ -61,13 +81,13 @@ def test_other_filters_raise_ansible_errors(pki) -> None:
         chain["validate_ca_bundle"](leaf.pem)
     with pytest.raises(AnsibleFilterError, match=r"^spki_pin: "):
         load("spki_pin")["spki_pin"]("nothing")
-    assert load("spki_pin")["spki_pins"](leaf.pem + inter.pem)[0] == load("spki_pin")["spki_pin"](
+    assert load("spki_pins")["spki_pins"](leaf.pem + inter.pem)[0] == load("spki_pin")["spki_pin"](
         leaf.key_pem
     )
     del root
 
 
 def test_preflight_filter_never_raises() -> None:
-    tls_preflight = load("validate_host")["tls_preflight"]
+    tls_preflight = load("tls_preflight")["tls_preflight"]
     assert tls_preflight({}) == []
     assert tls_preflight("not a mapping")

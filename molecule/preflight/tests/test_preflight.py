@@ -59,7 +59,7 @@ def run_playbook(tmp_path: Path, playbook: str, host_vars: dict, *extra: str) ->
     }
     ansible_playbook = str(Path(sys.executable).parent / "ansible-playbook")
     return subprocess.run(
-        [ansible_playbook, "-i", str(inv_file), str(PROJECT / "playbooks" / playbook), *extra],
+        [ansible_playbook, "-i", str(inv_file), f"tlsward.tls.{playbook.removesuffix('.yml')}", *extra],
         cwd=PROJECT,
         env=env,
         capture_output=True,

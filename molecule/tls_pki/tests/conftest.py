@@ -31,13 +31,11 @@ def run_playbook(playbook: str, *args: str, timeout: int = 600) -> subprocess.Co
     env = {k: v for k, v in os.environ.items() if k != "ANSIBLE_FORCE_COLOR"}
     env.update(
         ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"),
-        ANSIBLE_ROLES_PATH=str(PROJECT / "roles"),
-        ANSIBLE_FILTER_PLUGINS=str(PROJECT / "filter_plugins"),
-        ANSIBLE_LIBRARY=str(PROJECT / "library"),
-        ANSIBLE_MODULE_UTILS=str(PROJECT / "module_utils"),
+        ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".cache" / "collections"),
         ANSIBLE_NOCOLOR="1",
     )
-    path = playbook if playbook.startswith("/") else str(PROJECT / "playbooks" / playbook)
+    # a project playbook by its FQCN (tlsward.tls.<name>), another one by its path
+    path = playbook if playbook.startswith("/") else f"tlsward.tls.{playbook.removesuffix('.yml')}"
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(INVENTORY), path, *args]
     return subprocess.run(
         cmd, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=timeout, check=False

@@ -1,13 +1,15 @@
-"""Protocol filter: judge a TLS protocol version list against a tlsward policy."""
+"""Ansible filter validate_tls_protocols: the protocol versions, each judged against the profile."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tlsward.filtering import call_filter
+from ansible_collections.tlsward.tls.plugins.plugin_utils.filtering import call_filter
 
 DOCUMENTATION = r"""
 name: validate_tls_protocols
+author: tlsward maintainers
+version_added: 0.1.0
 short_description: Judge a TLS protocol version list against a tlsward policy
 description:
   - SSLv2, SSLv3, TLSv1 and TLSv1.1 are always rejected; versions outside the profile's
@@ -19,13 +21,14 @@ options:
     type: raw
     required: true
   policy:
-    description: Profile name, file path or mapping.
+    description: Profile name, file path or mapping. Default - the default profile, C(biometric-strict).
     type: raw
-    default: biometric-strict
 """
 
 EXAMPLES = r"""
-protocols: "{{ tlsward_protocols | validate_tls_protocols(policy=tlsward_policy) }}"
+- name: Use validate_tls_protocols
+  ansible.builtin.set_fact:
+    protocols: "{{ tlsward_protocols | tlsward.tls.validate_tls_protocols(policy=tlsward_policy) }}"
 """
 
 RETURN = r"""

@@ -1,15 +1,16 @@
-"""Compliance filter: the endpoints of the inventory, for the tls_scan module."""
+"""Ansible filter tls_compliance_endpoints: the endpoints of the inventory, for the tls_scan module."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-
-from tlsward.filtering import call_filter
+from ansible_collections.tlsward.tls.plugins.plugin_utils.filtering import call_filter
 
 DOCUMENTATION = r"""
 name: tls_compliance_endpoints
+author: tlsward maintainers
+version_added: 0.1.0
 short_description: Turn host variables into tls_scan endpoints
 description:
   - Every host with C(tlsward_listen_address) becomes one endpoint (name, host, port, server_name,
@@ -25,7 +26,10 @@ options:
 """
 
 EXAMPLES = r"""
-endpoints: "{{ groups['frontends'] | map('extract', hostvars) | list | tls_compliance_endpoints }}"
+- name: The front ends' endpoints
+  ansible.builtin.set_fact:
+    endpoints: >-
+      {{ groups['frontends'] | map('extract', hostvars) | list | tlsward.tls.tls_compliance_endpoints }}
 """
 
 RETURN = r"""

@@ -1,23 +1,24 @@
-"""Certificate filters: validate a chain (leaf first) or a CA bundle against a tlsward policy."""
+"""Ansible filter validate_cert_chain: a certificate chain, path-validated and judged against the profile."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tlsward.filtering import call_filter
+from ansible_collections.tlsward.tls.plugins.plugin_utils.filtering import call_filter
 
 DOCUMENTATION = r"""
 name: validate_cert_chain
+author: tlsward maintainers
+version_added: 0.1.0
 short_description: Validate a PEM certificate chain (and its private key) against a tlsward policy
 description:
-  - C(validate_cert_chain) builds and verifies the path with cryptography's X.509 verifier
-    (ServerVerifier or ClientVerifier), then checks every certificate against the profile
-    (validity and days left, SHA-1/MD5 signatures, key type and size, EKU, SAN, wildcards, leaf
-    lifetime) and reports every problem in one error.
-  - C(validate_ca_bundle) checks a bundle of CA certificates (device issuing CA + root).
+  - Builds and verifies the path with cryptography's X.509 verifier (ServerVerifier or
+    ClientVerifier), then checks every certificate against the profile (validity and days left,
+    SHA-1/MD5 signatures, key type and size, EKU, SAN, wildcards, leaf lifetime) and reports every
+    problem in one error.
 options:
   _input:
-    description: PEM bundle, leaf first, then each issuer (C(validate_ca_bundle) - CA certificates).
+    description: PEM bundle, leaf first, then each issuer.
     type: str
     required: true
   trust:
@@ -25,6 +26,14 @@ options:
       PEM trust anchors. Default - self-signed roots at the end of the bundle and the
       controller's CA store.
     type: raw
+  policy:
+    description: Profile name, file path or mapping. Default - the default profile.
+    type: raw
+  min_days_left:
+    description: >-
+      Minimum days before expiry, for every certificate. Default - the profile's
+      C(certificate.min_days_left).
+    type: int
   hostname:
     description: DNS name or IP address the leaf must cover.
     type: str
@@ -32,17 +41,10 @@ options:
     description: C(server) (serverAuth) or C(client) (clientAuth).
     type: str
     default: server
-  policy:
-    description: Profile name, file path or mapping.
-    type: raw
-    default: biometric-strict
   environment:
     description: C(production) forbids wildcard names (per the profile's C(wildcards_forbidden_in)).
     type: str
     default: production
-  min_days_left:
-    description: Minimum days before expiry, for every certificate. Default - the profile's (30).
-    type: int
   private_key:
     description: PEM private key that must match the leaf.
     type: str
@@ -52,10 +54,10 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Validate the provided server chain
+- name: Use validate_cert_chain
   ansible.builtin.set_fact:
-    chain_summary: >-
-      {{ tls_pki_server_fullchain | validate_cert_chain(hostname=tlsward_server_names[0],
+    summary: >-
+      {{ tls_pki_server_fullchain | tlsward.tls.validate_cert_chain(hostname=tlsward_server_names[0],
          private_key=tls_pki_server_privkey, policy=tlsward_policy, environment=tlsward_environment) }}
 """
 
@@ -72,10 +74,6 @@ def validate_cert_chain(pem_bundle: Any, **kwargs: Any) -> dict[str, Any]:
     return call_filter("validate_cert_chain", "tlsward.chain:validate_cert_chain", pem_bundle, **kwargs)
 
 
-def validate_ca_bundle(pem_bundle: Any, **kwargs: Any) -> dict[str, Any]:
-    return call_filter("validate_ca_bundle", "tlsward.chain:validate_ca_bundle", pem_bundle, **kwargs)
-
-
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"validate_cert_chain": validate_cert_chain, "validate_ca_bundle": validate_ca_bundle}
+        return {"validate_cert_chain": validate_cert_chain}

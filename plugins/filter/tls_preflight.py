@@ -1,13 +1,15 @@
-"""Preflight filter: every problem in one host's TLS inputs, as lines naming the variable and rule."""
+"""Ansible filter tls_preflight: every problem in one host's TLS inputs, naming variable and rule."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tlsward.filtering import resolve
+from ansible_collections.tlsward.tls.plugins.plugin_utils.filtering import resolve
 
 DOCUMENTATION = r"""
 name: tls_preflight
+author: tlsward maintainers
+version_added: 0.1.0
 short_description: List every problem in one host's TLS inputs (never raises)
 description:
   - Judges what the host's variables would make tlsward deploy - the effective protocols, TLS 1.2
@@ -26,7 +28,10 @@ options:
 """
 
 EXAMPLES = r"""
-problems: "{{ {'tlsward_policy': tlsward_policy, 'tlsward_tls12_ciphers': 'HIGH'} | tls_preflight }}"
+- name: List the problems of one host's inputs
+  ansible.builtin.set_fact:
+    problems: >-
+      {{ {'tlsward_policy': tlsward_policy, 'tlsward_tls12_ciphers': 'HIGH'} | tlsward.tls.tls_preflight }}
 """
 
 RETURN = r"""
@@ -38,8 +43,8 @@ _value:
 
 
 def tls_preflight(hostvars: Any) -> list[str]:
-    # Never raises: the problems are the result. Imported at the call (tlsward/filtering.py).
-    check_host = resolve("tlsward.preflight:check_host")
+    # Never raises: the problems are the result. Imported at the call (plugin_utils/filtering.py).
+    check_host = resolve("tlsward.preflight:check_host", "tls_preflight")
     problems: list[str] = check_host(hostvars)
     return problems
 

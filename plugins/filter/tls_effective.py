@@ -1,0 +1,51 @@
+"""Ansible filter tls_effective: the protocols, TLS 1.2 and 1.3 suites and groups after overrides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.tlsward.tls.plugins.plugin_utils.filtering import call_filter
+
+DOCUMENTATION = r"""
+name: tls_effective
+author: tlsward maintainers
+version_added: 0.1.0
+short_description: Protocols, suites and groups of a profile after inventory overrides
+description:
+  - Applies validated inventory overrides to a profile and returns what would be deployed.
+  - Groups with a C(min_openssl) are kept only when I(openssl_version) is at least that version.
+options:
+  _input:
+    description: Profile name, path to a profile file, or a mapping.
+    type: raw
+    required: true
+  overrides:
+    description: Inventory overrides (protocols, tls12_ciphers, tls13_ciphersuites, groups).
+    type: dict
+  openssl_version:
+    description: Output of C(openssl version) on the target.
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Use tls_effective
+  ansible.builtin.set_fact:
+    effective: "{{ tlsward_policy | tlsward.tls.tls_effective(overrides={'groups': ['X25519']}) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: Mapping of protocols, tls12_ciphers, tls13_ciphersuites and groups (lists).
+  type: dict
+"""
+
+
+def tls_effective(
+    policy: Any, overrides: dict[str, Any] | None = None, openssl_version: str | None = None
+) -> dict[str, list[str]]:
+    return call_filter("tls_effective", "tlsward.policy:effective_tls", policy, overrides, openssl_version)
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"tls_effective": tls_effective}

@@ -1,0 +1,52 @@
+"""Ansible filter tls_policy_nginx: the values the nginx templates write, rendered from a profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.tlsward.tls.plugins.plugin_utils.filtering import call_filter
+
+DOCUMENTATION = r"""
+name: tls_policy_nginx
+author: tlsward maintainers
+version_added: 0.1.0
+short_description: Render a tlsward policy profile as nginx TLS directives
+description:
+  - Returns the nginx values (ssl_protocols, ssl_ciphers, ssl_conf_command, ssl_ecdh_curve, ...).
+  - Groups with a C(min_openssl) are kept only when I(openssl_version) is at least that version.
+options:
+  _input:
+    description: Profile name, path to a profile file, or a mapping.
+    type: raw
+    required: true
+  openssl_version:
+    description: Output of C(openssl version) on the target.
+    type: str
+  overrides:
+    description: Inventory overrides (protocols, tls12_ciphers, tls13_ciphersuites, groups).
+    type: dict
+"""
+
+EXAMPLES = r"""
+- name: Use tls_policy_nginx
+  ansible.builtin.set_fact:
+    ssl_ciphers: >-
+      {{ (tlsward_policy | tlsward.tls.tls_policy_nginx(openssl_version=target_openssl)).ssl_ciphers }}
+"""
+
+RETURN = r"""
+_value:
+  description: The rendered nginx values.
+  type: dict
+"""
+
+
+def tls_policy_nginx(
+    policy: Any, openssl_version: str | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return call_filter("tls_policy_nginx", "tlsward.policy:render_nginx", policy, openssl_version, overrides)
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"tls_policy_nginx": tls_policy_nginx}
