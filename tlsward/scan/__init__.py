@@ -22,6 +22,7 @@ __all__ = [
     "judge_record",
     "scan",
     "scan_endpoints",
+    "scan_payload",
     "worst_failed",
 ]
 
@@ -37,7 +38,12 @@ def judge_record(
     findings = [
         f.as_dict()
         for f in judge(
-            record, target.policy, target.environment, overrides=target.overrides, min_days_left=min_days_left
+            record,
+            target.policy,
+            target.environment,
+            overrides=target.overrides,
+            min_days_left=min_days_left,
+            openssl_version=target.openssl_version,
         )
     ]
     return {
@@ -53,6 +59,20 @@ def judge_record(
         "findings": findings,
         "certificates": certificates_from(findings),
     }
+
+
+def scan_payload(results: list[dict[str, Any]], *, single: bool) -> dict[str, Any]:
+    """What the ``tls_scan`` module returns (without Ansible's ``changed``) and ``tlsward-scan
+    --format json`` writes: ``compliant`` over every endpoint and the per-endpoint ``results``; for
+    a single endpoint also its ``findings`` and ``worst_failed_severity`` at the top level."""
+    payload: dict[str, Any] = {
+        "compliant": all(r["compliant"] for r in results),
+        "results": results,
+    }
+    if single:
+        payload["findings"] = results[0]["findings"]
+        payload["worst_failed_severity"] = results[0]["worst_failed_severity"]
+    return payload
 
 
 def certificates_from(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

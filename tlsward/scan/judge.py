@@ -20,12 +20,15 @@ def judge(
     overrides: dict[str, Any] | None = None,
     min_days_left: int | None = None,
     now: dt.datetime | None = None,
+    openssl_version: str | None = None,
 ) -> list[Finding]:
     """All findings for one scanned endpoint.
 
     ``now`` defaults to the record's scan time: a verdict is about the moment of the scan, so a
     recorded scan judged again gives the same answer. ``overrides`` are the inventory's validated
-    TLS overrides for this endpoint (see ``tlsward.policy.effective_tls``).
+    TLS overrides for this endpoint (see ``tlsward.policy.effective_tls``). ``openssl_version`` is
+    the target's OpenSSL as the caller knows it (``openssl version`` output or ``3.0.15``); the
+    key-exchange groups are judged against it (see ``judge_groups``), unknown when ``None``.
     """
     data = load_policy(policy)
     tls = effective_tls(data, overrides)
@@ -57,7 +60,7 @@ def judge(
     ]
     findings += judge_protocols(record, data, tls, list(data["protocols"].get("required", [])))
     findings += judge_suites(record, tls, data)
-    findings += judge_groups(record, data, overrides)
+    findings += judge_groups(record, data, overrides, openssl_version)
     findings += judge_certificates(record, data, environment, when, min_days_left)
     findings += judge_hsts(record, data)
     findings += judge_mtls(record, data)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tlsward.policy import effective_tls
+from tlsward.policy import effective_tls, groups_for
 from tlsward.scan.attempts import Attempt
 from tlsward.scan.model import Finding, check, not_applicable, undecided
 from tlsward.validate import (
@@ -215,7 +215,10 @@ def judge_suites(record: dict[str, Any], tls: dict[str, list[str]], policy: dict
 
 
 def judge_groups(
-    record: dict[str, Any], policy: dict[str, Any], overrides: dict[str, Any] | None
+    record: dict[str, Any],
+    policy: dict[str, Any],
+    overrides: dict[str, Any] | None,
+    openssl_version: str | None = None,
 ) -> list[Finding]:
     attempt = Attempt(record, "elliptic_curves")
     if not attempt.ok:
@@ -223,16 +226,31 @@ def judge_groups(
             undecided("kex.groups", "medium", "key-exchange groups could not be tested", **attempt.why_not())
         ]
     assert attempt.result is not None
-    # The scanner does not know the target's OpenSSL: every group of the profile is acceptable
-    # (a group with min_openssl is simply not offered by older builds), so judge_group gets no
-    # OpenSSL version; an inventory override narrows the list to what the host was rendered with.
+    # A scan alone does not show the target's OpenSSL: without ``openssl_version`` every group of
+    # the profile is acceptable (a group with min_openssl is simply not offered by older builds).
+    # When the caller states the target's version, a group needing a newer OpenSSL than that is
+    # reported (the endpoint is not running the OpenSSL it was said to run). An inventory override
+    # narrows the list to what the host was rendered with.
     effective: list[str] | None = None
     if overrides and overrides.get("groups"):
-        effective = effective_tls(policy, overrides, None)["groups"]
-    allowed = effective if effective is not None else [g["name"] for g in policy["groups"]]
+        effective = effective_tls(policy, overrides, openssl_version)["groups"]
+    if effective is not None:
+        allowed = effective
+    elif openssl_version:
+        allowed = groups_for(policy, openssl_version)
+    else:
+        allowed = [g["name"] for g in policy["groups"]]
     supported = [normalise_group(c["name"]) for c in attempt.result.get("supported_curves") or []]
-    why = {g: rules for g in supported if (rules := judge_group(g, policy, None, effective))}
+    why = {g: rules for g in supported if (rules := judge_group(g, policy, openssl_version, effective))}
     extra = [g for g in supported if g in why]
+    evidence: dict[str, Any] = {
+        "supported": supported,
+        "not_in_policy": extra,
+        "allowed": allowed,
+        "why": why,
+    }
+    if openssl_version:
+        evidence["target_openssl"] = openssl_version
     return [
         check(
             "kex.groups",
@@ -241,10 +259,7 @@ def judge_groups(
             f"{len(extra)} supported group(s) outside the profile: {', '.join(extra)}"
             if extra
             else f"every supported group is in the profile ({', '.join(supported) or 'none'})",
-            supported=supported,
-            not_in_policy=extra,
-            allowed=allowed,
-            why=why,
+            **evidence,
         )
     ]
 

@@ -78,7 +78,8 @@ class Target:
     ``host`` is what is connected to (name or address), ``server_name`` is sent as SNI and checked
     against the certificate (defaults to ``host``). ``name`` labels the endpoint in reports
     (inventory host name). ``overrides`` are the inventory's validated TLS overrides, so the
-    endpoint is judged against exactly what was rendered for it.
+    endpoint is judged against exactly what was rendered for it. ``openssl_version`` is the
+    target's OpenSSL when known (the groups are judged against it), ``None`` when not.
     """
 
     host: str
@@ -94,6 +95,7 @@ class Target:
     http_path: str = "/"
     overrides: dict[str, Any] | None = None
     timeout: float = 5.0
+    openssl_version: str | None = None
 
     @property
     def sni(self) -> str:
