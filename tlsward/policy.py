@@ -19,9 +19,13 @@ import yaml
 from tlsward.errors import PolicyError
 
 DEFAULT_POLICY = "biometric-strict"
-POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+# policies/ at the repository root, linked into the package so an installed wheel carries the profiles
+POLICY_DIR = Path(__file__).resolve().parent / "policies"
 PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 SAFE_PROTOCOLS = ("TLSv1.2", "TLSv1.3")
+# OpenSSL security level a TLS 1.2 cipher string may not go below (``@SECLEVEL=n``), when a
+# profile does not say (``min_security_level``).
+DEFAULT_MIN_SECURITY_LEVEL = 2
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 _REQUIRED_KEYS = (
     "schema",
@@ -125,8 +129,24 @@ def _check(data: dict[str, Any], origin: str) -> None:
         problems.append(f"{origin}: groups must be a non-empty list of {{name: ...}} mappings")
     if data["ocsp_stapling"] not in ("required", "when_available", "off"):
         problems.append(f"{origin}: ocsp_stapling must be required, when_available or off")
+    problems += _check_security_level(data, origin)
     if problems:
         raise PolicyError("policy", problems)
+
+
+def _check_security_level(data: dict[str, Any], origin: str) -> list[str]:
+    level = data.get("min_security_level", DEFAULT_MIN_SECURITY_LEVEL)
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 5:
+        return [
+            f"{origin}: min_security_level must be an OpenSSL security level, an integer from 0 to 5 "
+            f"(default {DEFAULT_MIN_SECURITY_LEVEL}), got {level!r}"
+        ]
+    return []
+
+
+def min_security_level(data: dict[str, Any]) -> int:
+    """The lowest OpenSSL security level a loaded profile lets a cipher string set (``@SECLEVEL``)."""
+    return int(data.get("min_security_level", DEFAULT_MIN_SECURITY_LEVEL))
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

@@ -3,12 +3,6 @@
 
 from __future__ import annotations
 
-import platform
-import re
-from typing import Any
-
-from ansible.module_utils.basic import AnsibleModule
-
 DOCUMENTATION = r"""
 module: device_cipher_speed
 short_description: Measure AES-128-GCM and ChaCha20-Poly1305 throughput on this host with openssl speed
@@ -42,6 +36,8 @@ options:
     description: The openssl binary.
     type: str
     default: openssl
+author:
+  - tlsward maintainers (@tlsward)
 """
 
 EXAMPLES = r"""
@@ -73,6 +69,12 @@ openssl_version:
   type: str
   returned: always
 """
+
+import platform
+import re
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
 
 SUITES = {
     "aes-128-gcm": "TLS_AES_128_GCM_SHA256",
@@ -157,7 +159,7 @@ def main() -> None:
             speeds[cipher] = parse_speed(out, cipher)
         except ValueError as exc:
             module.fail_json(msg=f"device_cipher_speed: {exc}", stdout=out)
-    _, version, _ = module.run_command([openssl, "version"])
+    _rc, version, _err = module.run_command([openssl, "version"])
     module.exit_json(
         changed=False,
         bytes_per_second=speeds,

@@ -3,11 +3,6 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
-from ansible.module_utils.basic import AnsibleModule
-
 DOCUMENTATION = r"""
 module: device_handshake_time
 short_description: Time TLS 1.3 handshakes from this host to an endpoint with openssl s_time
@@ -56,6 +51,8 @@ options:
     description: The openssl binary.
     type: str
     default: openssl
+author:
+  - tlsward maintainers (@tlsward)
 """
 
 EXAMPLES = r"""
@@ -82,6 +79,11 @@ per_cpu_second:
   type: float
   returned: always
 """
+
+import re
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
 
 _CPU = re.compile(r"(\d+) connections in ([\d.]+)s; ([\d.]+) connections/user sec")
 _WALL = re.compile(r"(\d+) connections in (\d+) real seconds")

@@ -11,15 +11,6 @@ files differ from the live ones, so the caller decides whether anything goes liv
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
-import tempfile
-from dataclasses import dataclass, field
-from typing import Any
-
-from ansible.module_utils.basic import AnsibleModule
-
 DOCUMENTATION = r"""
 module: staged_tree
 short_description: Write a candidate file tree in one run, compare it with the live files and test it
@@ -78,7 +69,7 @@ options:
     type: str
     default: ""
 author:
-  - tlsward
+  - tlsward maintainers (@tlsward)
 """
 
 EXAMPLES = r"""
@@ -123,6 +114,15 @@ service_active:
   returned: always
   type: bool
 """
+
+import os
+import shlex
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
 
 
 class TreeError(Exception):
@@ -288,7 +288,7 @@ def stage(
         (str(d.get("path") or ""), _mode(d.get("mode") or "0755", f"directory {d.get('path')}", problems))
         for d in directories or []
     ]
-    problems.extend(f"directory {p!r}: path must be absolute" for p, _ in extra if not os.path.isabs(p))
+    problems.extend(f"directory {p!r}: path must be absolute" for p, _mode_ in extra if not os.path.isabs(p))
     try:
         items = entries(root, files, live_root)
     except TreeError as exc:

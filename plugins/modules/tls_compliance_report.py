@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from ansible.module_utils.basic import AnsibleModule
-
 DOCUMENTATION = r"""
 module: tls_compliance_report
 short_description: Judge host-side compliance facts and write the compliance reports of one run
@@ -60,7 +56,7 @@ options:
     type: float
     default: 5.0
 author:
-  - tlsward
+  - tlsward maintainers (@tlsward)
 """
 
 EXAMPLES = r"""
@@ -96,6 +92,10 @@ lines:
   type: list
   elements: str
 """
+
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
 
 
 def _summary_lines(report: dict[str, Any], paths: dict[str, str]) -> list[str]:

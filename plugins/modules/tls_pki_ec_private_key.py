@@ -12,16 +12,6 @@ collection carries the fix.
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule
-
-try:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
-
 DOCUMENTATION = r"""
 module: tls_pki_ec_private_key
 short_description: Generate an ECDSA private key (PEM, PKCS#8)
@@ -39,7 +29,8 @@ options:
   passphrase:
     description: Encrypt the key with this passphrase.
     type: str
-author: tlsward
+author:
+  - tlsward maintainers (@tlsward)
 """
 
 EXAMPLES = r"""
@@ -57,6 +48,16 @@ privatekey:
   type: str
   returned: success
 """
+
+from ansible.module_utils.basic import AnsibleModule
+
+try:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    HAS_CRYPTOGRAPHY = True
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
 
 CURVES = {"secp256r1": "SECP256R1", "secp384r1": "SECP384R1"}
 

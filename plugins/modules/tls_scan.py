@@ -3,12 +3,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
-from ansible.module_utils.basic import AnsibleModule
-
 DOCUMENTATION = r"""
 module: tls_scan
 short_description: Scan live TLS endpoints with sslyze and judge them against a tlsward policy profile
@@ -106,7 +100,7 @@ options:
       - Directory to write the raw scan records to (sslyze JSON + probes), one file per endpoint, as evidence.
     type: path
 author:
-  - tlsward
+  - tlsward maintainers (@tlsward)
 """
 
 EXAMPLES = r"""
@@ -148,6 +142,12 @@ results:
   type: list
   elements: dict
 """
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
 
 ENDPOINT_KEYS = (
     "host",

@@ -39,7 +39,7 @@ def resolve(target: str | Callable[..., T], name: str = "tlsward") -> Callable[.
     """The function ``"package.module:name"`` names (imported now), or ``target`` itself."""
     if callable(target):
         return target
-    module, _, attr = target.partition(":")
+    module, _sep, attr = target.partition(":")
     try:
         loaded = importlib.import_module(module)
     except ImportError as exc:

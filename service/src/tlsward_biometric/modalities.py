@@ -173,7 +173,7 @@ class ModalityRegistry:
                 threshold = float(thresholds[spec.name])
             else:
                 points = calibration.get(spec.name, spec.calibration)
-                for _, point_threshold in points:
+                for _point, point_threshold in points:
                     _check_threshold(spec, point_threshold)
                 threshold = choose_threshold(spec, points, target_fmr)
             _check_threshold(spec, threshold)
