@@ -1,43 +1,36 @@
 """Preflight: everything one host's variables would make tlsward deploy, judged before anything runs.
 
-``check_host`` takes the host's relevant variables (a plain mapping; the preflight playbook builds
-it from hostvars) and returns one line per problem, ``variable <name>: <validator>: <rule>``.
-It never raises: a run must be able to report every host's problems together.
+``check_host`` takes the host's variables (any mapping: the preflight playbook hands it Ansible's
+``vars``; only the variables it judges are read) and returns one line per problem,
+``variable <name>: <validator>: <rule>``. It never raises: a run must be able to report every
+host's problems together.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from tlsward.chain import hostname_matches, validate_ca_bundle, validate_cert_chain
 from tlsward.errors import TlswardError
 from tlsward.groups import validate_groups
 from tlsward.inputs import as_name_list, as_text, policy_for
+from tlsward.overrides import VARIABLE_FOR, is_set, overrides_from_vars
 from tlsward.pem import load_certificates
 from tlsward.policy import DEFAULT_POLICY, effective_tls
 from tlsward.protocols import validate_tls_protocols
 from tlsward.suites import validate_cipher_list, validate_tls13_ciphersuites
 
 SOURCE = "tls_preflight"
-OVERRIDE_VARS = {
-    "protocols": "tlsward_protocols",
-    "tls12_ciphers": "tlsward_tls12_ciphers",
-    "tls13_ciphersuites": "tlsward_tls13_ciphersuites",
-    "groups": "tlsward_groups",
-}
-
-
-def _set(value: Any) -> bool:
-    return value not in (None, "", [], {})
 
 
 def _lines(variable: str, exc: TlswardError) -> list[str]:
     return [f"variable {variable}: {exc.source}: {problem}" for problem in exc.problems]
 
 
-def check_host(hostvars: dict[str, Any]) -> list[str]:
+def check_host(hostvars: Mapping[str, Any]) -> list[str]:
     """Every problem in one host's TLS inputs; an empty list means the host may be deployed."""
-    if not isinstance(hostvars, dict):
+    if not isinstance(hostvars, Mapping):
         return [f"{SOURCE}: expected a mapping of host variables, got {type(hostvars).__name__}"]
     problems: list[str] = []
     policy_name = hostvars.get("tlsward_policy") or DEFAULT_POLICY
@@ -53,17 +46,17 @@ def check_host(hostvars: dict[str, Any]) -> list[str]:
 
 
 def _check_tls(hostvars: dict[str, Any], data: dict[str, Any]) -> list[str]:
-    overrides = {key: hostvars.get(var) for key, var in OVERRIDE_VARS.items() if _set(hostvars.get(var))}
+    overrides = overrides_from_vars(hostvars)
     openssl_version = hostvars.get("tlsward_openssl_version") or None
     try:
         tls = effective_tls(data, overrides, openssl_version)
     except TlswardError as exc:
-        return _lines(", ".join(OVERRIDE_VARS[k] for k in overrides) or "tlsward_policy", exc)
+        return _lines(", ".join(VARIABLE_FOR[k] for k in overrides) or "tlsward_policy", exc)
     except (TypeError, ValueError, AttributeError) as exc:
-        return [f"variable {', '.join(OVERRIDE_VARS[k] for k in overrides)}: tls_effective: {exc}"]
+        return [f"variable {', '.join(VARIABLE_FOR[k] for k in overrides)}: tls_effective: {exc}"]
 
     def origin(key: str) -> str:
-        return OVERRIDE_VARS[key] if key in overrides else f"tlsward_policy ({data['name']} {key})"
+        return VARIABLE_FOR[key] if key in overrides else f"tlsward_policy ({data['name']} {key})"
 
     checks = [
         ("protocols", lambda v: validate_tls_protocols(v, data)),
@@ -85,7 +78,7 @@ def _check_tls(hostvars: dict[str, Any], data: dict[str, Any]) -> list[str]:
 
 def _server_names(hostvars: dict[str, Any]) -> list[str]:
     names = hostvars.get("tlsward_server_names")
-    if not _set(names):
+    if not is_set(names):
         return []
     return as_name_list(names, SOURCE, "tlsward_server_names", separators=", ")
 
@@ -114,19 +107,19 @@ def _check_provided_pki(hostvars: dict[str, Any], data: dict[str, Any]) -> list[
         names = []  # already reported by _check_names
     fullchain = hostvars.get("tls_pki_server_fullchain")
     privkey = hostvars.get("tls_pki_server_privkey")
-    if not _set(fullchain):
+    if not is_set(fullchain):
         problems.append(
             f"variable tls_pki_server_fullchain: {SOURCE}: required when tls_pki_mode is provided"
         )
-    if not _set(privkey):
+    if not is_set(privkey):
         problems.append(f"variable tls_pki_server_privkey: {SOURCE}: required when tls_pki_mode is provided")
-    if _set(fullchain):
+    if is_set(fullchain):
         problems += _check_server_chain(
             hostvars, data=data, fullchain=fullchain, privkey=privkey, names=names, environment=environment
         )
     devices_enabled = hostvars.get("tls_pki_devices_enabled", True) not in (False, "false", "no")
     bundle = hostvars.get("tls_pki_device_ca_bundle")
-    if _set(bundle):
+    if is_set(bundle):
         try:
             validate_ca_bundle(bundle, policy=data, usage="client")
         except TlswardError as exc:
@@ -152,12 +145,12 @@ def _check_server_chain(
     try:
         validate_cert_chain(
             fullchain,
-            trust=trust if _set(trust) else None,
+            trust=trust if is_set(trust) else None,
             hostname=names[0] if names else None,
             usage="server",
             policy=data,
             environment=environment,
-            private_key=privkey if _set(privkey) else None,
+            private_key=privkey if is_set(privkey) else None,
         )
         problems: list[str] = []
     except TlswardError as exc:

@@ -22,16 +22,22 @@ description:
     the host may be deployed. The preflight playbook prefixes the host and asserts the list is empty.
 options:
   _input:
-    description: Mapping of the host's variables (missing ones mean "not set").
+    description:
+      - Mapping of the host's variables, e.g. C(vars) (missing ones mean "not set"). Only the
+        variables it judges are read from it.
     type: dict
     required: true
 """
 
 EXAMPLES = r"""
-- name: List the problems of one host's inputs
+- name: List the problems of this host's inputs
+  ansible.builtin.set_fact:
+    problems: "{{ vars | tlsward.tls.tls_preflight }}"
+
+- name: List the problems of a given set of inputs
   ansible.builtin.set_fact:
     problems: >-
-      {{ {'tlsward_policy': tlsward_policy, 'tlsward_tls12_ciphers': 'HIGH'} | tlsward.tls.tls_preflight }}
+      {{ {'tlsward_policy': 'mozilla-modern', 'tlsward_tls12_ciphers': 'HIGH'} | tlsward.tls.tls_preflight }}
 """
 
 RETURN = r"""

@@ -5,13 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tlsward.errors import TlswardError
-
-OVERRIDE_VARS = {
-    "protocols": "tlsward_protocols",
-    "tls12_ciphers": "tlsward_tls12_ciphers",
-    "tls13_ciphersuites": "tlsward_tls13_ciphersuites",
-    "groups": "tlsward_groups",
-}
+from tlsward.overrides import overrides_from_vars
+from tlsward.policy import DEFAULT_POLICY
 
 
 def endpoints_from_hosts(hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -43,14 +38,14 @@ def endpoints_from_hosts(hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 f"{name}: tlsward_https_port {hv.get('tlsward_https_port')!r} is not a port number"
             )
             continue
-        overrides = {k: hv[v] for k, v in OVERRIDE_VARS.items() if hv.get(v) not in (None, "", [])}
+        overrides = overrides_from_vars(hv)
         endpoints.append(
             {
                 "name": name,
                 "host": str(address),
                 "port": port,
                 "server_name": str(names[0]),
-                "policy": hv.get("tlsward_policy") or "biometric-strict",
+                "policy": hv.get("tlsward_policy") or DEFAULT_POLICY,
                 "environment": str(hv.get("tlsward_environment") or "production"),
                 "overrides": overrides or None,
             }
