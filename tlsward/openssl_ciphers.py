@@ -9,7 +9,9 @@ The attributes used to judge each suite (Kx, Au, Enc, Mac) are OpenSSL's own col
 ``TLSWARD_OPENSSL`` overrides which binary is run. The system ``openssl.cnf`` is not loaded
 (``OPENSSL_CONF`` points at an empty file) and ``@SECLEVEL=0`` is appended to every expansion,
 so the controller's local hardening cannot hide a weak suite that a target would still enable:
-the judgement is made on the widest meaning of the string.
+the judgement is made on the widest meaning of the string. The appended directive comes last, so
+it also overrides any ``@SECLEVEL`` in the string itself (OpenSSL applies the last one); asking
+for a higher ``security_level`` gives what a target applying that level really enables.
 """
 
 from __future__ import annotations
@@ -116,13 +118,17 @@ def _parse(output: str) -> list[CipherSuite]:
 
 
 @functools.lru_cache(maxsize=4096)
-def expand_cipher_string(cipher_string: str) -> tuple[CipherSuite, ...]:
+def expand_cipher_string(cipher_string: str, security_level: int = 0) -> tuple[CipherSuite, ...]:
     """The TLS <= 1.2 suites ``cipher_string`` enables, in OpenSSL's order (empty if none match).
 
-    Runs ``openssl ciphers -V -stdname -s -tls1_2 -ciphersuites "" -- '<string>:@SECLEVEL=0'``.
+    Runs ``openssl ciphers -V -stdname -s -tls1_2 -ciphersuites "" -- '<string>:@SECLEVEL=<n>'``
+    with ``n`` = ``security_level``: 0 (the widest meaning) unless asked for the level a target
+    applies, where OpenSSL drops the suites weaker than that level.
     """
     if "\x00" in cipher_string:
         raise OpenSSLError("openssl", "a cipher string cannot contain NUL characters")
+    if not 0 <= security_level <= 5:
+        raise OpenSSLError("openssl", f"OpenSSL security levels are 0 to 5, not {security_level}")
     result = _run(
         [
             "ciphers",
@@ -133,7 +139,7 @@ def expand_cipher_string(cipher_string: str) -> tuple[CipherSuite, ...]:
             "-ciphersuites",
             "",
             "--",
-            f"{cipher_string}:@SECLEVEL=0",
+            f"{cipher_string}:@SECLEVEL={security_level}",
         ]
     )
     if result.returncode != 0:

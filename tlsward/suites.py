@@ -18,17 +18,23 @@ from tlsward.errors import TlswardError
 from tlsward.inputs import as_name_list, as_text, check_printable, policy_for
 from tlsward.openssl_ciphers import (
     CipherSuite,
+    OpenSSLError,
     expand_cipher_string,
     expand_tls13_ciphersuites,
     lookup_suite,
     suite_from_iana_name,
     version_label,
 )
+from tlsward.policy import min_security_level
 
 CIPHER_LIST = "validate_cipher_list"
 TLS13 = "validate_tls13_ciphersuites"
 MAX_TOKENS = 64
-_COMMAND = re.compile(r"^@(STRENGTH|SECLEVEL=\d+)$")
+# OpenSSL's cipher-string separators, and what it reads as a command after "@" (its rule-name
+# characters). It runs the first command of an element and skips the rest of that element.
+_SEPARATORS = re.compile(r"[:;, ]+")
+_COMMAND = re.compile(r"@([A-Za-z0-9.=-]*)")
+_SECLEVEL = re.compile(r"SECLEVEL=([0-5])")
 
 
 def never_allowed(suite: CipherSuite) -> list[str]:
@@ -184,14 +190,46 @@ def _cipher_string(value: Any) -> str:
     return as_text(value, CIPHER_LIST, "cipher string").strip()
 
 
+def _commands(cipher_string: str) -> tuple[list[tuple[str, int]], list[str]]:
+    """The ``@`` commands OpenSSL runs in a cipher string: each ``@SECLEVEL=n`` with its level, in
+    order (the last one sets the level), and a problem for each command that is not run as written.
+
+    OpenSSL runs the first ``@`` command of an element, also one inside a name
+    (``NAME@SECLEVEL=0`` is ``NAME:@SECLEVEL=0``), and skips the rest of that element;
+    ``@SECLEVEL=`` takes exactly one digit, 0 to 5, and any other command fails the whole string.
+    """
+    levels: list[tuple[str, int]] = []
+    problems: list[str] = []
+    for element in _SEPARATORS.split(cipher_string):
+        matches = list(_COMMAND.finditer(element))
+        problems += [
+            f"{match.group(0)}: OpenSSL skips a command that follows another in the same element "
+            f"({element}); separate the commands with ':'"
+            for match in matches[1:]
+        ]
+        if not matches or matches[0].group(1) == "STRENGTH":
+            continue
+        first = matches[0]
+        level = _SECLEVEL.fullmatch(first.group(1))
+        if level:
+            levels.append((first.group(0), int(level.group(1))))
+        else:
+            problems.append(
+                f"{first.group(0)}: not a cipher-string command OpenSSL knows (@STRENGTH, "
+                "@SECLEVEL=0 to @SECLEVEL=5), so OpenSSL refuses the whole string"
+            )
+    return levels, problems
+
+
 def _token_problems(cipher_string: str) -> list[str]:
     """Positive tokens that match nothing: a typo, or a suite this OpenSSL no longer has."""
     problems = []
-    tokens = [t for t in re.split(r"[:, ]+", cipher_string) if t]
+    tokens = [t for t in _SEPARATORS.split(cipher_string) if t]
     if len(tokens) > MAX_TOKENS:
         raise TlswardError(CIPHER_LIST, f"cipher string has {len(tokens)} elements (at most {MAX_TOKENS})")
-    for token in tokens:
-        if token[0] in "!-+" or _COMMAND.match(token):
+    for element in tokens:
+        token = element.split("@", 1)[0]  # a command after "@" is judged by _commands
+        if not token or token[0] in "!-+":
             continue
         known = lookup_suite(token)
         if known is not None and not known.tls13:
@@ -211,19 +249,46 @@ def _token_problems(cipher_string: str) -> list[str]:
 def validate_cipher_list(value: Any, policy: Any = None) -> list[str]:
     """Expand an OpenSSL TLS <= 1.2 cipher string (or list) with OpenSSL and judge every suite.
 
-    Returns the expanded OpenSSL suite names in order. Raises ``TlswardError`` listing every
-    problem: an empty expansion, unmatched names, and each suite's broken rules, e.g.
+    Returns the expanded OpenSSL suite names in order (with ``@SECLEVEL=n`` in the string: the
+    ones OpenSSL enables at that level). Raises ``TlswardError`` listing every problem: an
+    ``@SECLEVEL`` below the profile's ``min_security_level``, an empty expansion, unmatched names,
+    and each suite's broken rules, e.g.
     ``ECDHE-RSA-AES128-SHA: CBC mode (not AEAD) is not allowed by policy biometric-strict``.
+    Every suite is judged at security level 0, the widest meaning: a level only removes suites,
+    and the target's OpenSSL may draw the line elsewhere than the controller's.
     """
     data = policy_for(policy, CIPHER_LIST)
     cipher_string = _cipher_string(value)
     check_printable(cipher_string, CIPHER_LIST, "cipher string")
     if not cipher_string:
         raise TlswardError(CIPHER_LIST, "the cipher string is empty")
-    problems = _token_problems(cipher_string)
-    suites = expand_cipher_string(cipher_string.replace(",", ":").replace(" ", ":"))
+    levels, refused = _commands(cipher_string)
+    minimum = min_security_level(data)
+    problems = [
+        f"{command} lowers OpenSSL's security level below {minimum} (profile {data['name']} "
+        "min_security_level) for the whole context"
+        for command, level in levels
+        if level < minimum
+    ]
+    problems += refused + _token_problems(cipher_string)
+    if refused:  # the string does not mean what it says: judging its expansion would mislead
+        raise TlswardError(CIPHER_LIST, problems)
+    openssl_string = cipher_string.replace(",", ":").replace(" ", ":")
+    try:
+        suites = expand_cipher_string(openssl_string)
+    except OpenSSLError as exc:
+        raise TlswardError(CIPHER_LIST, [*problems, *exc.problems]) from None
+    enabled = suites
     if not suites:
         problems.append(f"{cipher_string!r} expands to no cipher suite in {version_label()}")
+    elif levels and levels[-1][1] > 0:
+        command, level = levels[-1]
+        enabled = expand_cipher_string(openssl_string, level)
+        if not enabled:
+            problems.append(
+                f"{cipher_string!r} enables no cipher suite at {command} in {version_label()} "
+                "(OpenSSL drops every suite it names at that level)"
+            )
     members = list(data["tls12_ciphers"])
     if suites and "TLSv1.2" not in data["protocols"]["allowed"]:
         problems.append(f"TLS 1.2 is not allowed by policy {data['name']}, so no TLS 1.2 suite is")
@@ -232,7 +297,7 @@ def validate_cipher_list(value: Any, policy: Any = None) -> list[str]:
         problems += [f"{suite.openssl_name}: {rule}" for rule in rules]
     if problems:
         raise TlswardError(CIPHER_LIST, problems)
-    return [s.openssl_name for s in suites]
+    return [s.openssl_name for s in enabled]
 
 
 def validate_tls13_ciphersuites(value: Any, policy: Any = None) -> list[str]:

@@ -91,3 +91,20 @@ def test_preflight_filter_never_raises() -> None:
     tls_preflight = load("tls_preflight")["tls_preflight"]
     assert tls_preflight({}) == []
     assert tls_preflight("not a mapping")
+
+
+def test_filters_refuse_a_low_seclevel_and_default_in_groups() -> None:
+    with pytest.raises(AnsibleFilterError) as info:
+        load("validate_cipher_list")["validate_cipher_list"]("ECDHE-ECDSA-AES128-GCM-SHA256:@SECLEVEL=0")
+    assert str(info.value) == (
+        "validate_cipher_list: @SECLEVEL=0 lowers OpenSSL's security level below 2 (profile "
+        "biometric-strict min_security_level) for the whole context"
+    )
+    validate_groups = load("validate_groups")["validate_groups"]
+    new = "OpenSSL 3.5.1 1 Jul 2025"
+    assert validate_groups("*X25519MLKEM768/*X25519:prime256v1", openssl_version=new) == [
+        "*X25519MLKEM768/*X25519",
+        "prime256v1",
+    ]
+    with pytest.raises(AnsibleFilterError, match=r"^validate_groups: DEFAULT: pulls OpenSSL's built-in"):
+        validate_groups("X25519:DEFAULT", openssl_version=new)
