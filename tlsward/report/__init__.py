@@ -1,4 +1,6 @@
-"""Compliance reports: ``report.json`` (stable schema), ``junit.xml`` and ``report.html`` per run."""
+"""Compliance reports per run: ``report.json`` (stable schema), ``junit.xml``, ``report.html``, and
+``report.sarif`` (SARIF 2.1.0), ``metrics.prom`` (Prometheus textfile) and ``cbom.cdx.json``
+(CycloneDX 1.6 cryptographic BOM) beside them (``REPORT_FILES``)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from tlsward.report.cbom import to_cbom
 from tlsward.report.history import claim_run_dir, previous_report, prune, runs
-from tlsward.report.html import to_html
+from tlsward.report.html import REPORT_FILES, default_links, to_html
 from tlsward.report.junit import to_junit
 from tlsward.report.model import SCHEMA, SCHEMA_VERSION, build_report, diff_reports, run_id_for
+from tlsward.report.prometheus import to_text
+from tlsward.report.sarif import to_sarif
 
 __all__ = [
+    "REPORT_FILES",
     "SCHEMA",
     "SCHEMA_VERSION",
     "build_report",
@@ -24,8 +30,11 @@ __all__ = [
     "prune",
     "run_id_for",
     "runs",
+    "to_cbom",
     "to_html",
     "to_junit",
+    "to_sarif",
+    "to_text",
     "write_reports",
 ]
 
@@ -48,7 +57,7 @@ def write_reports(
     now: dt.datetime | None = None,
     tool_versions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Build the report against the previous run, write the three files, prune old runs.
+    """Build the report against the previous run, write its files (``REPORT_FILES``), prune old runs.
 
     The run gets a directory of its own (see ``claim_run_dir``): an existing run is never overwritten.
 
@@ -70,15 +79,14 @@ def write_reports(
             previous=previous_report(reports_dir, run_id),
             tool_versions=tool_versions,
         )
-        paths = {
-            "dir": out,
-            "json": out / "report.json",
-            "junit": out / "junit.xml",
-            "html": out / "report.html",
-        }
+        paths = {"dir": out, **{kind: out / name for kind, name in REPORT_FILES.items()}}
         _write(paths["json"], json.dumps(report, indent=1, sort_keys=True, default=str) + "\n")
         _write(paths["junit"], to_junit(report))
-        _write(paths["html"], to_html(report))
+        _write(paths["sarif"], json.dumps(to_sarif(report), indent=1) + "\n")
+        _write(paths["prometheus"], to_text(report))
+        _write(paths["cbom"], to_cbom(report) + "\n")
+        # The page links the other files by these same relative names.
+        _write(paths["html"], to_html(report, default_links()))
     except BaseException:
         # Leave no empty run behind: the next run must not see a half-written one.
         shutil.rmtree(out)
