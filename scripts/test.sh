@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make test: lint, pytest, every molecule scenario. Starts (and afterwards stops) a Docker
+# make test: lint, ansible-test sanity, pytest, every molecule scenario. Starts (and afterwards stops) a Docker
 # engine when none answers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +7,9 @@ trap 'scripts/docker-down.sh' EXIT
 t0=$(date +%s)
 scripts/lint.sh
 echo "=== lint done in $(( $(date +%s) - t0 )) s"
+ts=$(date +%s)
+scripts/sanity.sh
+echo "=== ansible-test sanity done in $(( $(date +%s) - ts )) s"
 t1=$(date +%s)
 scripts/unit.sh
 echo "=== pytest done in $(( $(date +%s) - t1 )) s"
