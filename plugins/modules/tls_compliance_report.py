@@ -35,26 +35,33 @@ options:
     elements: str
     default: []
   policy:
-    description: Profile name shown in the report and used for hosts whose facts name none.
+    description:
+      - Profile name shown in the report and used for hosts whose facts name none.
+      - Defaults to the collection's default profile (C(tlsward.policy.DEFAULT_POLICY), biometric-strict).
     type: str
-    default: biometric-strict
   fail_severity:
-    description: A failed finding at or above this severity makes the run non-compliant.
+    description:
+      - A failed finding at or above this severity makes the run non-compliant.
+      - One of tlsward's severity scale (C(tlsward.scan.model.SEVERITIES) - info, low, medium, high,
+        critical).
+      - Defaults to the collection's threshold (C(tlsward.defaults.DEFAULT_FAIL_SEVERITY), high), the
+        one C(tls_scan) uses.
     type: str
-    choices: [info, low, medium, high, critical]
-    default: high
   warning_days:
-    description: Certificates expiring within this many days are listed as expiring.
+    description:
+      - Certificates expiring within this many days are listed as expiring.
+      - Defaults to the profile's C(certificate.min_days_left) (the window in which tls_pki renews).
     type: int
-    default: 30
   keep:
     description: Keep this many newest runs in I(reports_dir); 0 keeps all.
     type: int
     default: 0
   max_unit_exposure:
-    description: Highest acceptable C(systemd-analyze security) exposure level (0 to 10).
+    description:
+      - Highest acceptable C(systemd-analyze security) exposure level (0 to 10).
+      - Defaults to the collection's limit (C(tlsward.defaults.MAX_UNIT_EXPOSURE), 5.0), the one the
+        nginx_tls role enforces.
     type: float
-    default: 5.0
 author:
   - tlsward maintainers (@tlsward)
 """
@@ -73,6 +80,14 @@ compliant:
   description: No finding at or above I(fail_severity) failed on any host.
   returned: always
   type: bool
+fail_severity:
+  description: The threshold the run was judged at (I(fail_severity) or its default).
+  returned: always
+  type: str
+warning_days:
+  description: The certificate warning window of the run (I(warning_days) or the profile's).
+  returned: always
+  type: int
 summary:
   description: The report's summary block.
   returned: always
@@ -135,25 +150,23 @@ def main() -> None:
             "tls_results": {"type": "list", "elements": "dict", "default": []},
             "host_facts": {"type": "dict", "default": {}},
             "expected_hosts": {"type": "list", "elements": "str", "default": []},
-            "policy": {"type": "str", "default": "biometric-strict"},
-            "fail_severity": {
-                "type": "str",
-                "default": "high",
-                "choices": ["info", "low", "medium", "high", "critical"],
-            },
-            "warning_days": {"type": "int", "default": 30},
+            "policy": {"type": "str"},
+            "fail_severity": {"type": "str"},
+            "warning_days": {"type": "int"},
             "keep": {"type": "int", "default": 0},
-            "max_unit_exposure": {"type": "float", "default": 5.0},
+            "max_unit_exposure": {"type": "float"},
         },
         supports_check_mode=False,
     )
     try:
         from sslyze.__version__ import __version__ as sslyze_version  # noqa: PLC0415
 
+        from tlsward.defaults import DEFAULT_FAIL_SEVERITY, MAX_UNIT_EXPOSURE  # noqa: PLC0415
         from tlsward.errors import TlswardError  # noqa: PLC0415
+        from tlsward.policy import DEFAULT_POLICY  # noqa: PLC0415
         from tlsward.report import write_reports  # noqa: PLC0415
         from tlsward.scan.hostchecks import judge_host  # noqa: PLC0415
-        from tlsward.scan.model import check  # noqa: PLC0415
+        from tlsward.scan.model import SEVERITIES, check  # noqa: PLC0415
     except ImportError as exc:
         module.fail_json(
             msg=f"tls_compliance_report: cannot import tlsward ({exc}); run it on the controller with the "
@@ -161,6 +174,14 @@ def main() -> None:
         )
         return
     p = module.params
+    policy = p["policy"] or DEFAULT_POLICY
+    fail_severity = p["fail_severity"] or DEFAULT_FAIL_SEVERITY
+    if fail_severity not in SEVERITIES:
+        module.fail_json(
+            msg=f"tls_compliance_report: fail_severity {fail_severity!r} is not a severity; "
+            f"one of {', '.join(SEVERITIES)}"
+        )
+    max_exposure = MAX_UNIT_EXPOSURE if p["max_unit_exposure"] is None else p["max_unit_exposure"]
     host_findings: dict[str, list[dict[str, Any]]] = {}
     try:
         for host in p["expected_hosts"]:
@@ -178,9 +199,9 @@ def main() -> None:
                 continue
             findings = judge_host(
                 facts,
-                facts.get("policy") or p["policy"],
+                facts.get("policy") or policy,
                 overrides=facts.get("overrides") or None,
-                max_exposure=p["max_unit_exposure"],
+                max_exposure=max_exposure,
             )
             host_findings[host] = [
                 check("host.reachable", True, "high", "host-side facts gathered").as_dict(),
@@ -190,8 +211,9 @@ def main() -> None:
             p["reports_dir"],
             tls_results=p["tls_results"],
             host_findings=host_findings,
-            policy=p["policy"],
-            fail_severity=p["fail_severity"],
+            policy=policy,
+            fail_severity=fail_severity,
+            # None: the profile's certificate.min_days_left (tlsward.report.build_report)
             warning_days=p["warning_days"],
             keep=p["keep"],
             tool_versions={"sslyze": sslyze_version},
@@ -206,6 +228,8 @@ def main() -> None:
     module.exit_json(
         changed=True,
         compliant=report["summary"]["compliant"],
+        fail_severity=report["fail_severity"],
+        warning_days=report["warning_days"],
         summary=report["summary"],
         paths=written["paths"],
         pruned=written["pruned"],

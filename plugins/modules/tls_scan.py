@@ -31,9 +31,10 @@ options:
     description: Label of the endpoint in results and reports (inventory host name).
     type: str
   policy:
-    description: Profile name, profile file path or profile mapping.
+    description:
+      - Profile name, profile file path or profile mapping.
+      - Defaults to the collection's default profile (C(tlsward.policy.DEFAULT_POLICY), biometric-strict).
     type: raw
-    default: biometric-strict
   environment:
     description: C(production) forbids wildcard certificates (per the profile).
     type: str
@@ -80,10 +81,13 @@ options:
       - Defaults to the profile's C(certificate.min_days_left).
     type: int
   fail_severity:
-    description: C(compliant) is false when a finding at or above this severity fails.
+    description:
+      - C(compliant) is false when a finding at or above this severity fails.
+      - One of tlsward's severity scale (C(tlsward.scan.model.SEVERITIES) - info, low, medium, high,
+        critical).
+      - Defaults to the collection's threshold (C(tlsward.defaults.DEFAULT_FAIL_SEVERITY), high), the
+        one C(tls_compliance_report) and the compliance role use.
     type: str
-    choices: [info, low, medium, high, critical]
-    default: low
   endpoints:
     description:
       - Scan many endpoints concurrently; each item takes the endpoint options above (host, port, server_name,
@@ -182,6 +186,7 @@ def _identity(values: dict[str, Any], prefix: str, problems: list[str], label: s
 
 
 def _target(values: dict[str, Any], problems: list[str]) -> Any:
+    from tlsward.policy import DEFAULT_POLICY  # noqa: PLC0415
     from tlsward.scan import Target  # noqa: PLC0415
 
     label = str(values.get("name") or values.get("host") or "<endpoint>")
@@ -201,7 +206,7 @@ def _target(values: dict[str, Any], problems: list[str]) -> Any:
         port=port,
         server_name=values.get("server_name") or None,
         name=values.get("name") or None,
-        policy=values.get("policy") or "biometric-strict",
+        policy=values.get("policy") or DEFAULT_POLICY,
         environment=str(values.get("environment") or "production"),
         ca_file=Path(values["ca_file"]).expanduser() if values.get("ca_file") else None,
         client=_identity(values, "client", problems, label),
@@ -219,7 +224,7 @@ def main() -> None:
         "port": {"type": "int", "default": 443},
         "server_name": {"type": "str"},
         "name": {"type": "str"},
-        "policy": {"type": "raw", "default": "biometric-strict"},
+        "policy": {"type": "raw"},
         "environment": {"type": "str", "default": "production"},
         "overrides": {"type": "dict"},
         "ca_file": {"type": "path"},
@@ -232,11 +237,7 @@ def main() -> None:
         "expect_http_path": {"type": "str", "default": "/"},
         "timeout": {"type": "int", "default": 5},
         "min_days_left": {"type": "int"},
-        "fail_severity": {
-            "type": "str",
-            "default": "low",
-            "choices": ["info", "low", "medium", "high", "critical"],
-        },
+        "fail_severity": {"type": "str"},
         "endpoints": {"type": "list", "elements": "dict"},
         "concurrency": {"type": "int", "default": 20},
         "record_dir": {"type": "path"},
@@ -248,8 +249,9 @@ def main() -> None:
         supports_check_mode=True,
     )
     try:
+        from tlsward.defaults import DEFAULT_FAIL_SEVERITY  # noqa: PLC0415
         from tlsward.errors import TlswardError  # noqa: PLC0415
-        from tlsward.scan import judge_record, scan  # noqa: PLC0415
+        from tlsward.scan import SEVERITIES, judge_record, scan  # noqa: PLC0415
     except ImportError as exc:
         module.fail_json(
             msg=f"tls_scan: cannot import tlsward.scan ({exc}); run it on the controller with the tlsward "
@@ -257,6 +259,11 @@ def main() -> None:
         )
         return
     params = module.params
+    fail_severity = params["fail_severity"] or DEFAULT_FAIL_SEVERITY
+    if fail_severity not in SEVERITIES:
+        module.fail_json(
+            msg=f"tls_scan: fail_severity {fail_severity!r} is not a severity; one of {', '.join(SEVERITIES)}"
+        )
     defaults = {k: params.get(k) for k in ENDPOINT_KEYS if params.get(k) is not None}
     items = params["endpoints"] if params["endpoints"] is not None else [{}]
     problems: list[str] = []
@@ -271,7 +278,7 @@ def main() -> None:
     try:
         records = scan(targets, concurrency=params["concurrency"])
         results = [
-            judge_record(r, t, fail_severity=params["fail_severity"], min_days_left=params["min_days_left"])
+            judge_record(r, t, fail_severity=fail_severity, min_days_left=params["min_days_left"])
             for r, t in zip(records, targets, strict=True)
         ]
     except TlswardError as exc:

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from tlsward.policy import DEFAULT_POLICY
+from tlsward.severities import SEVERITIES
+
 PROG = "tlsward-scan"
 DEFAULT_PORT = 443
-SEVERITIES = ("info", "low", "medium", "high", "critical")  # the order of tlsward.scan.model.SEVERITIES
 FORMATS = ("json", "sarif", "junit", "html", "prometheus", "cbom")
 
 EXIT_OK = 0
@@ -141,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--policy",
         metavar="P",
-        default="biometric-strict",
+        default=DEFAULT_POLICY,
         help="profile name or profile file (default %(default)s)",
     )
     parser.add_argument(

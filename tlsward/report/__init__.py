@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from tlsward.defaults import DEFAULT_FAIL_SEVERITY
 from tlsward.report.cbom import to_cbom
 from tlsward.report.history import claim_run_dir, previous_report, prune, runs
 from tlsward.report.html import REPORT_FILES, default_links, to_html
@@ -51,8 +52,8 @@ def write_reports(
     tls_results: list[dict[str, Any]],
     host_findings: dict[str, list[dict[str, Any]]] | None = None,
     policy: str,
-    fail_severity: str = "high",
-    warning_days: int = 30,
+    fail_severity: str = DEFAULT_FAIL_SEVERITY,
+    warning_days: int | None = None,
     keep: int = 0,
     now: dt.datetime | None = None,
     tool_versions: dict[str, str] | None = None,
@@ -60,6 +61,7 @@ def write_reports(
     """Build the report against the previous run, write its files (``REPORT_FILES``), prune old runs.
 
     The run gets a directory of its own (see ``claim_run_dir``): an existing run is never overwritten.
+    ``warning_days`` defaults to the profile's ``certificate.min_days_left`` (see ``build_report``).
 
     Returns the report and the paths written.
     """

@@ -12,6 +12,9 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+from tlsward.defaults import DEFAULT_FAIL_SEVERITY
+from tlsward.errors import PolicyError
+from tlsward.policy import load_policy
 from tlsward.scan.model import SEVERITIES, is_compliant, severity_rank, worst_failed
 
 SCHEMA = "tlsward.compliance-report"
@@ -40,14 +43,18 @@ def build_report(
     tls_results: list[dict[str, Any]],
     host_findings: dict[str, list[dict[str, Any]]] | None = None,
     policy: str,
-    fail_severity: str = "high",
-    warning_days: int = 30,
+    fail_severity: str = DEFAULT_FAIL_SEVERITY,
+    warning_days: int | None = None,
     run_id: str | None = None,
     generated_at: dt.datetime | None = None,
     previous: dict[str, Any] | None = None,
     tool_versions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The report of one run; ``warning_days`` defaults to the profile's ``certificate.min_days_left``
+    (the default profile's when ``policy`` is only a label, not a profile that loads)."""
     severity_rank(fail_severity)
+    if warning_days is None:
+        warning_days = _profile_warning_days(policy)
     now = generated_at or dt.datetime.now(dt.UTC)
     hosts: dict[str, dict[str, Any]] = {}
     for result in tls_results:
@@ -106,6 +113,14 @@ def build_report(
     }
     report["changes"] = diff_reports(previous, report)
     return report
+
+
+def _profile_warning_days(policy: str) -> int:
+    try:
+        profile = load_policy(policy)
+    except PolicyError:
+        profile = load_policy(None)
+    return int(profile["certificate"]["min_days_left"])
 
 
 def _counts(findings: list[dict[str, Any]]) -> dict[str, int]:

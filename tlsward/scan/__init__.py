@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tlsward.defaults import DEFAULT_FAIL_SEVERITY
 from tlsward.scan.judge import judge
 from tlsward.scan.model import SEVERITIES, Finding, Identity, Target, is_compliant, worst_failed
 from tlsward.scan.runner import scan
@@ -31,7 +32,7 @@ def judge_record(
     record: dict[str, Any],
     target: Target,
     *,
-    fail_severity: str = "low",
+    fail_severity: str = DEFAULT_FAIL_SEVERITY,
     min_days_left: int | None = None,
 ) -> dict[str, Any]:
     """The result for one endpoint as the module and the reports return it."""
@@ -89,7 +90,7 @@ def certificates_from(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def scan_endpoints(
     targets: list[Target],
     *,
-    fail_severity: str = "low",
+    fail_severity: str = DEFAULT_FAIL_SEVERITY,
     min_days_left: int | None = None,
     concurrency: int = 20,
 ) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any
 
+from tlsward.defaults import MAX_UNIT_EXPOSURE
 from tlsward.policy import render_nginx
 from tlsward.scan.model import Finding, check, not_applicable, undecided
 
@@ -492,7 +493,7 @@ def judge_host(
     policy: str | dict[str, Any],
     *,
     overrides: dict[str, Any] | None = None,
-    max_exposure: float = 5.0,
+    max_exposure: float = MAX_UNIT_EXPOSURE,
 ) -> list[Finding]:
     """Every host-side finding from the facts the compliance playbook gathered on one host."""
     findings = judge_key_files(key_files_from(facts))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tlsward.policy import effective_tls, load_policy
+from tlsward.policy import DEFAULT_POLICY, effective_tls, load_policy
 from tlsward.scan.judge_cert import judge_certificates
 from tlsward.scan.judge_http import judge_hsts, judge_mtls, judge_server_tokens
 from tlsward.scan.judge_tls import judge_attacks, judge_groups, judge_protocols, judge_session, judge_suites
@@ -14,7 +14,7 @@ from tlsward.scan.model import Finding, check
 
 def judge(
     record: dict[str, Any],
-    policy: str | dict[str, Any] = "biometric-strict",
+    policy: str | dict[str, Any] = DEFAULT_POLICY,
     environment: str = "production",
     *,
     overrides: dict[str, Any] | None = None,

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tlsward.errors import TlswardError
+from tlsward.policy import DEFAULT_POLICY
+from tlsward.severities import SEVERITIES
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
 Status = Literal["pass", "fail", "not_applicable", "error"]
 
 
@@ -86,7 +87,7 @@ class Target:
     port: int = 443
     server_name: str | None = None
     name: str | None = None
-    policy: str | dict[str, Any] = "biometric-strict"
+    policy: str | dict[str, Any] = DEFAULT_POLICY
     environment: str = "production"
     ca_file: Path | None = None
     client: Identity | None = None
