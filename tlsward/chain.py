@@ -85,12 +85,19 @@ def _san(cert: x509.Certificate) -> x509.SubjectAlternativeName | None:
 
 
 def san_names(cert: x509.Certificate) -> list[str]:
+    """The DNS names and IP addresses of the subjectAltName (what names a server)."""
     san = _san(cert)
     if san is None:
         return []
     names: list[str] = list(san.get_values_for_type(x509.DNSName))
     names += [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
     return names
+
+
+def san_uris(cert: x509.Certificate) -> list[str]:
+    """The URIs of the subjectAltName (what names a device: ``urn:tlsward:device:<id>``, SPIFFE IDs)."""
+    san = _san(cert)
+    return [] if san is None else list(san.get_values_for_type(x509.UniformResourceIdentifier))
 
 
 def _basic_constraints(cert: x509.Certificate) -> x509.BasicConstraints | None:
@@ -251,7 +258,7 @@ def judge_certificate(
     problems += judge_key(cert.public_key(), key_types, data["name"])
     if role == "leaf":
         problems += _leaf_problems(cert, rules, data["name"], usage)
-        problems += _judge_names(cert, rules, data["name"], environment, hostname)
+        problems += _judge_names(cert, rules, data["name"], environment, hostname, usage=usage)
     else:
         problems += _ca_problems(cert, role, usage)
     return problems
@@ -333,11 +340,30 @@ def _judge_names(
     policy_name: str,
     environment: str | None,
     hostname: str | None,
+    *,
+    usage: str | None = "server",
 ) -> list[str]:
+    """SAN presence, wildcards, hostname. A server is named by DNS names or IP addresses; a client
+    (device) certificate may name itself by URIs alone (``urn:tlsward:device:<id>``, or a SPIFFE
+    X.509-SVID's ``spiffe://`` ID), so for ``usage='client'`` any of these satisfies the SAN rule."""
     problems = []
     names = san_names(cert)
-    if not names and rules.get("require_san", True):
-        problems.append("has no subjectAltName (certificates that name the host only in the CN are rejected)")
+    uris = san_uris(cert)
+    if rules.get("require_san", True):
+        if usage == "client" and not names and not uris:
+            problems.append(
+                "has no subjectAltName (a device certificate names its identity there, "
+                "e.g. URI:urn:tlsward:device:<id>)"
+            )
+        elif usage != "client" and not names and uris:
+            problems.append(
+                f"has no DNS or IP subjectAltName (only URIs: {', '.join(uris)}); a server certificate "
+                "must name its host"
+            )
+        elif usage != "client" and not names:
+            problems.append(
+                "has no subjectAltName (certificates that name the host only in the CN are rejected)"
+            )
     forbidden_in = rules.get("wildcards_forbidden_in", [])
     cn_values = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     wildcards = sorted({n for n in names + cn_values if "*" in n})

@@ -50,6 +50,34 @@ def test_valid_client_chain(factory: CertFactory, pki, now) -> None:
     assert result["usage"] == "client"
 
 
+DEVICE_URIS = ["urn:tlsward:device:kiosk-1", "urn:tlsward:role:verifier", "urn:tlsward:group:site-a"]
+
+
+@pytest.mark.parametrize("names", [DEVICE_URIS, ["spiffe://tlsward.test/site-a/kiosk-1"]])
+def test_client_certificate_whose_only_san_is_a_uri_is_valid(factory: CertFactory, pki, now, names) -> None:
+    """A device certificate (or a SPIFFE X.509-SVID) names its identity in URI SANs only."""
+    root, inter, _leaf = pki
+    device = factory.leaf(inter, names=names, cn="kiosk-1", eku=["client"], slot=13)
+    result = validate_cert_chain(pem_bundle(device, inter), trust=root.pem, usage="client", now=now)
+    assert result["usage"] == "client"
+    assert result["verified_path"][0] == "CN=kiosk-1,O=tlsward tests"
+
+
+def test_uri_only_san_is_not_enough_for_a_server(factory: CertFactory, pki, now) -> None:
+    root, inter, _leaf = pki
+    leaf = factory.leaf(inter, names=DEVICE_URIS, cn=HOST, eku=["server", "client"], slot=13)
+    problems = problems_of(pem_bundle(leaf, inter), trust=root.pem, now=now)
+    assert any("has no DNS or IP subjectAltName" in p for p in problems)
+    validate_cert_chain(pem_bundle(leaf, inter), trust=root.pem, now=now, usage="client")
+
+
+def test_client_certificate_without_any_san_is_refused(factory: CertFactory, pki, now) -> None:
+    root, inter, _leaf = pki
+    device = factory.leaf(inter, names=[], cn="kiosk-1", eku=["client"], slot=13)
+    problems = problems_of(pem_bundle(device, inter), trust=root.pem, usage="client", now=now)
+    assert any("has no subjectAltName" in p and "urn:tlsward:device:" in p for p in problems)
+
+
 def test_root_at_the_end_of_the_bundle_is_used_as_anchor_when_no_trust_given(pki, now) -> None:
     root, inter, leaf = pki
     result = validate_cert_chain(pem_bundle(leaf, inter, root), hostname=HOST, now=now)

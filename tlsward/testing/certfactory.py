@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import ipaddress
+import re
 import secrets
 import subprocess
 import tempfile
@@ -204,7 +205,7 @@ class CertFactory:
         eku: Iterable[str] | None = ("server",),
         ca: bool = False,
     ) -> Issued:
-        """A leaf for ``names`` (DNS names or IP addresses); ``names=()`` omits the SAN extension."""
+        """A leaf for ``names`` (DNS names, IP addresses or URIs); ``names=()`` omits the SAN extension."""
         private = make_key(key, slot)
         start, end = self._window(days, not_before, not_after)
         builder = (
@@ -247,10 +248,14 @@ class CertFactory:
 
 
 def _general_name(name: str) -> x509.GeneralName:
+    """An IP address, a URI (``urn:...``, ``spiffe://...``: any name with a scheme) or a DNS name."""
     try:
         return x509.IPAddress(ipaddress.ip_address(name))
     except ValueError:
-        return x509.DNSName(name)
+        pass
+    if re.match(r"^[a-z][a-z0-9+.-]*:", name):
+        return x509.UniformResourceIdentifier(name)
+    return x509.DNSName(name)
 
 
 def _aki(issuer: Issued) -> x509.AuthorityKeyIdentifier:
