@@ -1,4 +1,4 @@
-"""Template builders shared by the service tests."""
+"""Template builders and certificate names shared by the service tests."""
 
 from __future__ import annotations
 
@@ -38,3 +38,8 @@ def iris_body(code: bytes, mask: bytes | None = None, modality: str = "iris-2048
     if mask is not None:
         template["mask"] = base64.b64encode(mask).decode()
     return {"modality": modality, "template": template}
+
+
+def identity_uris(device_id: str, role: str, group: str) -> list[str]:
+    """The URI subjectAltNames of a tlsward device certificate."""
+    return [f"urn:tlsward:device:{device_id}", f"urn:tlsward:role:{role}", f"urn:tlsward:group:{group}"]

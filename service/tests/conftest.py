@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
+from bio_helpers import identity_uris
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,13 +29,14 @@ from psycopg.conninfo import make_conninfo
 from tlsward_biometric.api import create_app
 from tlsward_biometric.audit import AuditLog
 from tlsward_biometric.crypto import KeyRing
-from tlsward_biometric.lockout import LockoutPolicy
+from tlsward_biometric.lockout import DevicePolicy, LockoutPolicy
 from tlsward_biometric.modalities import ModalityRegistry
 from tlsward_biometric.service import BiometricService
 from tlsward_biometric.settings import Settings
 from tlsward_biometric.store import PostgresStore, SqliteStore, Store
 
-OPERATOR_OU = "tlsward-operators"
+GROUP = "site-a"
+OTHER_GROUP = "site-b"
 
 
 # --- certificates --------------------------------------------------------------------------
@@ -55,40 +57,75 @@ class Cert:
         return {"X-Client-Verify": verify, "X-Client-Cert": quote(self.pem, safe="")}
 
 
-def _issue(ca_key: ec.EllipticCurvePrivateKey, ca_name: x509.Name, cn: str, ou: str | None) -> Cert:
-    key = ec.generate_private_key(ec.SECP256R1())
-    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
-    if ou:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou))
+def issue(
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_name: x509.Name,
+    cn: str,
+    uris: list[str] | None = None,
+    *,
+    key: ec.EllipticCurvePrivateKey | None = None,
+) -> Cert:
+    """A device certificate with these URI subjectAltNames (None: no SAN extension)."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name(attrs))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
-        .sign(ca_key, hashes.SHA256())
     )
-    return Cert(cert)
+    if uris is not None:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(u) for u in uris]), critical=False
+        )
+    return Cert(builder.sign(ca_key, hashes.SHA256()))
+
+
+class DeviceCA:
+    """Issues device certificates (cached per device id, role and group)."""
+
+    def __init__(self) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test device CA")])
+        self._issued: dict[tuple[str, str, str], Cert] = {}
+
+    def device(self, device_id: str, role: str, group: str = GROUP) -> Cert:
+        wanted = (device_id, role, group)
+        if wanted not in self._issued:
+            self._issued[wanted] = issue(self.key, self.name, device_id, identity_uris(*wanted))
+        return self._issued[wanted]
+
+    def raw(self, cn: str, uris: list[str] | None, **kwargs: object) -> Cert:
+        return issue(self.key, self.name, cn, uris, **kwargs)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
 class Certs:
-    device_a: Cert
-    device_b: Cert
+    ca: DeviceCA
+    device_a: Cert  # enroller of GROUP
+    device_b: Cert  # verifier of GROUP
+    verifier_2: Cert  # another verifier of GROUP
     operator: Cert
+    monitor: Cert
+    other_enroller: Cert  # enroller of OTHER_GROUP
+    other_verifier: Cert  # verifier of OTHER_GROUP
 
 
 @pytest.fixture(scope="session")
 def certs() -> Certs:
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test device CA")])
+    ca = DeviceCA()
     return Certs(
-        device_a=_issue(ca_key, ca_name, "device-a", "devices"),
-        device_b=_issue(ca_key, ca_name, "device-b", None),
-        operator=_issue(ca_key, ca_name, "operator-1", OPERATOR_OU),
+        ca=ca,
+        device_a=ca.device("device-a", "enroller"),
+        device_b=ca.device("device-b", "verifier"),
+        verifier_2=ca.device("verifier-2", "verifier"),
+        operator=ca.device("operator-1", "operator", "ops"),
+        monitor=ca.device("scanner-1", "monitor", "ops"),
+        other_enroller=ca.device("enroller-b", "enroller", OTHER_GROUP),
+        other_verifier=ca.device("verifier-b", "verifier", OTHER_GROUP),
     )
 
 
@@ -260,7 +297,6 @@ def bio_settings(tmp_path: Path, key_dir: Path, audit_path: Path) -> Settings:
         key_dir=key_dir,
         database_path=tmp_path / "biometric.db",
         audit_log_path=audit_path,
-        operator_ous=frozenset({OPERATOR_OU}),
         max_body_bytes=32768,
     )
 
@@ -271,7 +307,7 @@ def make_service(
 ) -> Iterator[Callable[..., BiometricService]]:
     logs: list[AuditLog] = []
 
-    def factory(active_key_id: str = "k1") -> BiometricService:
+    def factory(active_key_id: str = "k1", device_policy: DevicePolicy | None = None) -> BiometricService:
         logs.append(AuditLog(audit_path))
         return BiometricService(
             store=store,
@@ -279,6 +315,7 @@ def make_service(
             registry=ModalityRegistry(target_fmr=1e-4),
             policy=LockoutPolicy(),
             audit_log=logs[-1],
+            device_policy=device_policy,
             clock=clock,
         )
 

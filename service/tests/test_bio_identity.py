@@ -1,26 +1,62 @@
-import hashlib
+"""The device identity comes from the certificate's URI subjectAltNames, not from its fingerprint."""
+
 from urllib.parse import quote
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
+from bio_helpers import identity_uris
+from cryptography.hazmat.primitives.asymmetric import ec
 from tlsward_biometric.errors import (
     ClientCertificateRejectedError,
     ClientCertificateRequiredError,
-    OperatorRequiredError,
+    DeviceIdentityError,
 )
-from tlsward_biometric.identity import identify, require_operator
+from tlsward_biometric.identity import Role, identify
 
 
 def _lower(headers):
     return {k.lower(): v for k, v in headers.items()}
 
 
-def test_device_id_is_sha256_of_der(certs):
+def test_identity_is_the_uri_sans_and_the_fingerprint_is_the_credential(certs):
     identity = identify(_lower(certs.device_a.headers()))
-    assert identity.device_id == hashlib.sha256(certs.device_a.cert.public_bytes(Encoding.DER)).hexdigest()
-    assert identity.subject == "OU=devices,CN=device-a"
-    assert identity.ous == {"devices"}
-    assert identify(_lower(certs.device_b.headers())).device_id != identity.device_id
+    assert (identity.device_id, identity.role, identity.group) == ("device-a", Role.ENROLLER, "site-a")
+    assert identity.fingerprint == certs.device_a.fingerprint
+    assert identity.subject == "CN=device-a"
+
+
+def test_renewed_and_rekeyed_certificate_keeps_the_device_id(certs):
+    uris = identity_uris("kiosk-7", "verifier", "site-a")
+    first = certs.ca.raw("kiosk-7", uris)
+    renewed = certs.ca.raw("kiosk-7", uris, key=ec.generate_private_key(ec.SECP384R1()))
+    one, two = identify(_lower(first.headers())), identify(_lower(renewed.headers()))
+    assert one.device_id == two.device_id == "kiosk-7"
+    assert one.fingerprint != two.fingerprint
+
+
+def test_spiffe_style_uri_next_to_the_identity_is_ignored(certs):
+    cert = certs.ca.raw("x", ["spiffe://tlsward.test/kiosk", *identity_uris("kiosk-8", "monitor", "ops")])
+    assert identify(_lower(cert.headers())).role is Role.MONITOR
+
+
+@pytest.mark.parametrize(
+    ("uris", "fragment"),
+    [
+        (None, "has no subjectAltName"),
+        (["urn:tlsward:role:verifier", "urn:tlsward:group:g"], "no urn:tlsward:device:"),
+        (["urn:tlsward:device:d", "urn:tlsward:group:g"], "no urn:tlsward:role:"),
+        (["urn:tlsward:device:d", "urn:tlsward:role:verifier"], "no urn:tlsward:group:"),
+        (identity_uris("d", "admin", "g"), "role 'admin' is not one of enroller, verifier"),
+        ([*identity_uris("d", "verifier", "g"), "urn:tlsward:role:operator"], "has 2 urn:tlsward:role:"),
+        (identity_uris("d/../x", "verifier", "g"), "id 'd/../x' is not a valid name"),
+        (identity_uris("d", "verifier", ""), "group '' is not a valid name"),
+    ],
+)
+def test_certificate_without_a_usable_identity_is_403(certs, uris, fragment):
+    cert = certs.ca.raw("device", uris)
+    with pytest.raises(DeviceIdentityError) as excinfo:
+        identify(_lower(cert.headers()))
+    assert excinfo.value.status == 403
+    assert fragment in excinfo.value.detail
 
 
 @pytest.mark.parametrize(
@@ -46,12 +82,3 @@ def test_failed_or_garbled_certificate_is_403(certs):
         )
     with pytest.raises(ClientCertificateRejectedError):
         identify({"x-client-verify": "SUCCESS", "x-client-cert": "x" * 20000})
-
-
-def test_operator_by_fingerprint_or_ou(certs):
-    operator = identify(_lower(certs.operator.headers()))
-    device = identify(_lower(certs.device_a.headers()))
-    require_operator(operator, set(), {"tlsward-operators"})
-    require_operator(device, {certs.device_a.fingerprint}, set())
-    with pytest.raises(OperatorRequiredError):
-        require_operator(device, {certs.operator.fingerprint}, {"tlsward-operators"})

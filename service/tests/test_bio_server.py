@@ -1,6 +1,7 @@
 """The real server: ``python -m tlsward_biometric serve`` under uvicorn with two workers on a
-unix socket. A SIGKILL during a burst of enrolments loses no acknowledged enrolment, and the
-failed-verification counters are shared by the workers."""
+unix socket. A SIGKILL during a burst of enrolments loses no acknowledged enrolment, the
+failed-verification counters are shared by the workers, and a device's failure budget holds
+across worker processes (SQLite) and across two servers sharing one PostgreSQL (two nodes)."""
 
 import gc
 import os
@@ -19,7 +20,8 @@ from bio_helpers import float_list_body, noisy, unit_vector
 
 
 class Server:
-    def __init__(self, tmp_path, key_dir, certs):
+    def __init__(self, tmp_path, key_dir, certs, **settings):
+        tmp_path.mkdir(exist_ok=True)
         self.socket = tmp_path / "api.sock"
         self.env = {
             **os.environ,
@@ -29,6 +31,7 @@ class Server:
             "TLSWARD_BIO_AUDIT_LOG_PATH": str(tmp_path / "audit.jsonl"),
             "TLSWARD_BIO_WORKERS": "2",
             "TLSWARD_BIO_LOG_LEVEL": "warning",
+            **{f"TLSWARD_BIO_{name.upper()}": str(value) for name, value in settings.items()},
         }
         self.log = tmp_path / "server.log"
         self.proc = None
@@ -167,3 +170,67 @@ def test_counters_are_shared_by_workers_and_socket_is_private(server):
                     ).status_code
                 )
         assert statuses == [200] * 5 + [429]
+
+
+def _spend_budget(servers, cert, attempts):
+    """Concurrent non-matching probes of distinct subjects, each on a new connection (so they
+    spread over the workers and servers); returns the tally of (status, error)."""
+    results = []
+    lock = threading.Lock()
+    start = threading.Barrier(6)
+
+    def worker(number):
+        start.wait(timeout=30)
+        for index in range(attempts // 6):
+            with servers[(number + index) % len(servers)].client() as client:
+                response = client.post(
+                    f"/v1/subjects/p{number}-{index}/verify",
+                    json=float_list_body(unit_vector(128, 1000 + index)),
+                    headers=cert.headers(),
+                )
+            with lock:
+                results.append((response.status_code, response.json().get("error")))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    tally = {}
+    for result in results:
+        tally[result] = tally.get(result, 0) + 1
+    return tally
+
+
+def test_device_budget_holds_across_worker_processes(tmp_path, key_dir, certs):
+    srv = Server(tmp_path / "node", key_dir, certs, device_failure_budget=6)
+    srv.start()
+    try:
+        assert _spend_budget([srv], certs.device_b, 36) == {(200, None): 6, (429, "device_throttled"): 30}
+        with srv.client() as client:  # another device still has its whole budget
+            other = client.post(
+                "/v1/subjects/p0-0/verify",
+                json=float_list_body(unit_vector(128, 5)),
+                headers=certs.verifier_2.headers(),
+            )
+        assert (other.status_code, other.json()["match"]) == (200, False)
+    finally:
+        srv.stop()
+
+
+def test_device_budget_holds_across_nodes_sharing_postgresql(tmp_path, key_dir, certs, pg_dsn):
+    nodes = [
+        Server(tmp_path / f"node{n}", key_dir, certs, device_failure_budget=6, database_dsn=pg_dsn)
+        for n in range(2)
+    ]
+    for node in nodes:
+        node.start()
+    try:
+        for node in nodes:
+            with node.client() as client:
+                assert client.get("/readyz").json()["store"] == "postgresql"
+        assert _spend_budget(nodes, certs.device_b, 36) == {(200, None): 6, (429, "device_throttled"): 30}
+    finally:
+        for node in nodes:
+            node.stop()

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tlsward_biometric import __version__
+from tlsward_biometric.authz import Action, Grant, authorize
 from tlsward_biometric.errors import ClientCertificateRequiredError, ServiceError
-from tlsward_biometric.identity import DeviceIdentity, require_operator
+from tlsward_biometric.identity import NAME_PATTERN, DeviceIdentity
 from tlsward_biometric.middleware import IDENTITY_STATE_KEY, GuardMiddleware
 from tlsward_biometric.schemas import (
     SUBJECT_ID_PATTERN,
@@ -55,13 +56,35 @@ Device = Annotated[DeviceIdentity, Depends(_device)]
 Service = Annotated[BiometricService, Depends(_service)]
 
 
-def _operator(request: Request, device: Device) -> DeviceIdentity:
-    settings: Settings = request.app.state.settings
-    require_operator(device, settings.operator_fingerprints, settings.operator_ous)
-    return device
+GroupQuery = Annotated[
+    str | None,
+    Query(pattern=NAME_PATTERN, description="group of the subject (default: the calling device's group)"),
+]
 
 
-Operator = Annotated[DeviceIdentity, Depends(_operator)]
+def permit(action: Action) -> Any:
+    """The dependency every ``/v1/`` route declares: its action, checked by ``authz.authorize``."""
+
+    def grant(device: Device, group: GroupQuery = None) -> Grant:
+        return authorize(device, action, group)
+
+    return Depends(grant)
+
+
+def permit_ungrouped(action: Action) -> Any:
+    """As ``permit``, for routes that act on no subject (the key endpoints)."""
+
+    def grant(device: Device) -> Grant:
+        return authorize(device, action)
+
+    return Depends(grant)
+
+
+EnrollGrant = Annotated[Grant, permit(Action.ENROLL)]
+VerifyGrant = Annotated[Grant, permit(Action.VERIFY)]
+DeleteGrant = Annotated[Grant, permit(Action.DELETE)]
+AdminGrant = Annotated[Grant, permit(Action.ADMIN)]
+KeysGrant = Annotated[Grant, permit_ungrouped(Action.ADMIN)]
 
 
 def _rfc3339(epoch: float) -> str:
@@ -74,11 +97,14 @@ probes = APIRouter(tags=["health"])
 
 
 @subjects.post("/{subject_id}/enroll", status_code=201, response_model=EnrollResponse, responses=_errors(409))
-def enroll(subject_id: SubjectId, body: TemplateRequest, device: Device, service: Service) -> EnrollResponse:
-    """Enrol a subject's template (encrypted at rest). A subject has one template; 409 if enrolled."""
-    record = service.enroll(device, subject_id, body.decode(service.registry))
+def enroll(
+    subject_id: SubjectId, body: TemplateRequest, grant: EnrollGrant, service: Service
+) -> EnrollResponse:
+    """Enrollers: enrol a subject of their group (encrypted at rest). One template; 409 if enrolled."""
+    record = service.enroll(grant, subject_id, body.decode(service.registry))
     return EnrollResponse(
         subject_id=record.subject_id,
+        group=record.subject_group,
         modality=record.modality,
         key_id=record.sealed.key_id,
         device_id=record.enrolled_by,
@@ -86,32 +112,37 @@ def enroll(subject_id: SubjectId, body: TemplateRequest, device: Device, service
     )
 
 
-@subjects.post("/{subject_id}/verify", response_model=VerifyResponse, responses=_errors(404, 423, 429))
-def verify(subject_id: SubjectId, body: TemplateRequest, device: Device, service: Service) -> VerifyResponse:
-    """Compare a probe with the subject's template (1:1). Failed attempts are throttled."""
-    result = service.verify(device, subject_id, body.decode(service.registry))
+@subjects.post("/{subject_id}/verify", response_model=VerifyResponse, responses=_errors(423, 429))
+def verify(
+    subject_id: SubjectId, body: TemplateRequest, grant: VerifyGrant, service: Service
+) -> VerifyResponse:
+    """Verifiers and enrollers of the subject's group: compare a probe with the template (1:1).
+
+    An unknown subject is a non-match. Failed attempts are throttled per subject and per device.
+    """
+    result = service.verify(grant, subject_id, body.decode(service.registry))
     return VerifyResponse(subject_id=result.subject_id, modality=result.modality, match=result.match)
 
 
 @subjects.delete("/{subject_id}", status_code=204, response_class=Response, responses=_errors(404))
-def delete(subject_id: SubjectId, device: Device, service: Service) -> Response:
-    """Delete a subject's template and counters."""
-    service.delete(device, subject_id)
+def delete(subject_id: SubjectId, grant: DeleteGrant, service: Service) -> Response:
+    """Operators, and enrollers of the subject's group: delete a subject's template and counters."""
+    service.delete(grant, subject_id)
     return Response(status_code=204)
 
 
 @admin.post("/subjects/{subject_id}/unlock", response_model=UnlockResponse, responses=_errors(404))
-def unlock(subject_id: SubjectId, operator: Operator, service: Service) -> UnlockResponse:
+def unlock(subject_id: SubjectId, grant: AdminGrant, service: Service) -> UnlockResponse:
     """Operators: reset a subject's failed-verification counters (re-enable after the hard cap)."""
-    service.unlock(operator, subject_id)
-    return UnlockResponse(subject_id=subject_id, unlocked=True)
+    service.unlock(grant, subject_id)
+    return UnlockResponse(subject_id=subject_id, group=grant.group, unlocked=True)
 
 
 @admin.post("/keys/rotate", response_model=RotateResponse, responses=_errors(409))
-def rotate(operator: Operator, service: Service, body: RotateRequest | None = None) -> RotateResponse:
+def rotate(grant: KeysGrant, service: Service, body: RotateRequest | None = None) -> RotateResponse:
     """Operators: re-encrypt records to the target key (resumable; run again after interruption)."""
     body = body or RotateRequest()
-    result = service.rotate(operator, body.target_key_id, body.max_records)
+    result = service.rotate(grant, body.target_key_id, body.max_records)
     return RotateResponse(
         target_key_id=result.target_key_id,
         reencrypted=result.reencrypted,
@@ -121,16 +152,16 @@ def rotate(operator: Operator, service: Service, body: RotateRequest | None = No
 
 
 @admin.post("/keys/{key_id}/retire", response_model=RetireResponse, responses=_errors(409))
-def retire(key_id: KeyId, operator: Operator, service: Service) -> RetireResponse:
+def retire(key_id: KeyId, grant: KeysGrant, service: Service) -> RetireResponse:
     """Operators: retire a key; refused (409) while it is active or any record uses it."""
-    service.retire(operator, key_id)
+    service.retire(grant, key_id)
     return RetireResponse(key_id=key_id, retired=True)
 
 
 @admin.get("/keys", response_model=KeyStatusResponse, responses=_errors())
-def keys(operator: Operator, service: Service) -> KeyStatusResponse:
+def keys(grant: KeysGrant, service: Service) -> KeyStatusResponse:
     """Operators: loaded, active and retired keys, and how many records each key seals."""
-    del operator
+    del grant
     status = service.key_status()
     return KeyStatusResponse(
         active_key_id=status.active_key_id, loaded=status.loaded, retired=status.retired, usage=status.usage
@@ -139,7 +170,7 @@ def keys(operator: Operator, service: Service) -> KeyStatusResponse:
 
 @probes.get("/healthz", response_model=HealthResponse)
 def healthz() -> HealthResponse:
-    """Liveness: the process answers."""
+    """Liveness: the process answers. The probes take no certificate (every role may reach them)."""
     return HealthResponse(status="ok")
 
 
@@ -191,7 +222,9 @@ def create_app(service: BiometricService, settings: Settings) -> FastAPI:
         description=(
             "Enrolment and 1:1 verification of biometric templates. Reached only through the "
             "tlsward nginx front end, which authenticates devices with mutual TLS and passes "
-            "the verified client certificate (X-Client-Verify, X-Client-Cert)."
+            "the verified client certificate (X-Client-Verify, X-Client-Cert). The certificate's "
+            "URI subjectAltNames name the device, its role and its group; what each role may do "
+            "is one authorisation matrix (see the service's README)."
         ),
         docs_url=None,
         redoc_url=None,

@@ -1,8 +1,9 @@
 """JSON-lines audit log. The same events go to the store's ``audit_events`` table, inside the
 transaction of the operation they describe; this file is the copy log shippers read.
 
-An event names the time, operation, outcome, device id, subject, modality and key id. It never
-contains template data, comparison scores or key material.
+An event names the time, operation, outcome, the stable device id and the fingerprint of the
+certificate it presented (``credential``), the subject and its group, modality and key id. It
+never contains template data, comparison scores or key material.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ def event_json(event: AuditEvent) -> str:
         "event": event.event,
         "outcome": event.outcome,
         "device_id": event.device_id,
+        "credential": event.credential,
+        "subject_group": event.subject_group,
         "subject_id": event.subject_id,
         "modality": event.modality,
         "key_id": event.key_id,

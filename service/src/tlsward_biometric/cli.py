@@ -2,10 +2,12 @@
 
     tlsward-biometric [--env-file FILE] serve | check [--config-only] | keys
                                         | rotate [--target K] [--max-records N]
-                                        | retire KEY_ID | unlock SUBJECT_ID
+                                        | retire KEY_ID | unlock --group GROUP SUBJECT_ID
+                                        | adopt-group GROUP [--max-records N]
 
 ``serve`` uses the socket systemd passes (socket activation) or binds ``socket_path`` itself
-(mode 0660). The operator commands act on the store directly, as the service user.
+(mode 0660). The operator commands act on the store directly, as the service user, with an
+operator's grant (``authz``); the audit events name them ``cli:<local user>``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import dataclasses
 import getpass
 import json
 import os
+import re
 import socket
 import sys
 from pathlib import Path
@@ -22,8 +25,9 @@ from pathlib import Path
 import uvicorn
 from pydantic import ValidationError
 
+from tlsward_biometric.authz import Action, Grant, authorize
 from tlsward_biometric.errors import ConfigurationError, ServiceError
-from tlsward_biometric.identity import DeviceIdentity
+from tlsward_biometric.identity import NAME_PATTERN, DeviceIdentity, Role
 from tlsward_biometric.settings import Settings
 from tlsward_biometric.wiring import build_service, check_config
 
@@ -73,9 +77,16 @@ def serve(settings: Settings) -> None:
     )
 
 
-def _operator() -> DeviceIdentity:
+def _operator(group: str = "") -> Grant:
     user = getpass.getuser()
-    return DeviceIdentity(f"cli:{user}", f"local user {user}", frozenset())
+    who = DeviceIdentity(f"cli:{user}", Role.OPERATOR, "", "", f"local user {user}")
+    return authorize(who, Action.ADMIN, group)
+
+
+def _group(value: str) -> str:
+    if not re.match(NAME_PATTERN, value):
+        raise argparse.ArgumentTypeError(f"{value!r} does not match {NAME_PATTERN}")
+    return value
 
 
 def _print(value: object) -> None:
@@ -98,7 +109,11 @@ def main(argv: list[str] | None = None) -> None:
     retire = sub.add_parser("retire", help="retire a key that no record uses")
     retire.add_argument("key_id")
     unlock = sub.add_parser("unlock", help="re-enable a locked subject")
+    unlock.add_argument("--group", type=_group, required=True, help="the subject's group")
     unlock.add_argument("subject_id")
+    adopt = sub.add_parser("adopt-group", help="move subjects enrolled before groups existed into GROUP")
+    adopt.add_argument("group", type=_group)
+    adopt.add_argument("--max-records", type=int)
     args = parser.parse_args(argv)
 
     try:
@@ -123,8 +138,11 @@ def main(argv: list[str] | None = None) -> None:
             changed = service.retire(_operator(), args.key_id)
             _print({"key_id": args.key_id, "retired": True, "changed": changed})
         elif args.command == "unlock":
-            service.unlock(_operator(), args.subject_id)
-            _print({"subject_id": args.subject_id, "unlocked": True})
+            service.unlock(_operator(args.group), args.subject_id)
+            _print({"subject_id": args.subject_id, "group": args.group, "unlocked": True})
+        elif args.command == "adopt-group":
+            moved = service.adopt_group(_operator(args.group), args.group, args.max_records)
+            _print({"group": args.group, "adopted": moved})
         service.store.close()
     except ValidationError as exc:
         sys.exit(f"tlsward-biometric: invalid settings: {exc}")

@@ -1,6 +1,7 @@
 """Template encryption: AES-256-GCM, a fresh 96-bit nonce per record, and associated data that
-binds the ciphertext to its subject, key id and modality (a ciphertext moved to another subject,
-relabelled with another key id or modality fails authentication).
+binds the ciphertext to its group, subject, key id and modality (a ciphertext moved to another
+subject or group, relabelled with another key id or modality fails authentication). Records from
+before groups existed (group ``""``) keep the first associated-data format, without a group.
 
 Keys are 256-bit, versioned by id, and loaded from ``<key dir>/<key id>.key`` files holding 64
 hex characters. A key file readable by group or others is refused.
@@ -24,6 +25,7 @@ from tlsward_biometric.settings import KEY_ID_PATTERN
 NONCE_BYTES = 12
 KEY_BYTES = 32
 AAD_LABEL = b"tlsward-biometric/template/v1"
+AAD_LABEL_GROUP = b"tlsward-biometric/template/v2"
 _KEY_ID = re.compile(KEY_ID_PATTERN)
 _HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -37,10 +39,14 @@ class SealedTemplate:
     ciphertext: bytes
 
 
-def associated_data(subject_id: str, key_id: str, modality: str) -> bytes:
-    """Length-prefixed label, subject id, key id and modality (unambiguous concatenation)."""
-    out = bytearray(AAD_LABEL)
-    for part in (subject_id, key_id, modality):
+def associated_data(subject_id: str, key_id: str, modality: str, group: str = "") -> bytes:
+    """Length-prefixed label, [group,] subject id, key id and modality (unambiguous concatenation).
+
+    ``group=""`` is the format of records sealed before subjects belonged to groups.
+    """
+    out = bytearray(AAD_LABEL_GROUP if group else AAD_LABEL)
+    parts = (group, subject_id, key_id, modality) if group else (subject_id, key_id, modality)
+    for part in parts:
         encoded = part.encode("utf-8")
         out += len(encoded).to_bytes(2, "big") + encoded
     return bytes(out)
@@ -103,22 +109,22 @@ class KeyRing:
         return frozenset(self._ciphers)
 
     def seal(
-        self, subject_id: str, modality: str, plaintext: bytes, key_id: str | None = None
+        self, subject_id: str, modality: str, plaintext: bytes, key_id: str | None = None, *, group: str
     ) -> SealedTemplate:
         key_id = key_id or self.active_key_id
         cipher = self._cipher(key_id)
         nonce = os.urandom(NONCE_BYTES)
-        ciphertext = cipher.encrypt(nonce, plaintext, associated_data(subject_id, key_id, modality))
+        ciphertext = cipher.encrypt(nonce, plaintext, associated_data(subject_id, key_id, modality, group))
         return SealedTemplate(key_id, nonce, ciphertext)
 
-    def open(self, subject_id: str, modality: str, sealed: SealedTemplate) -> bytes:
+    def open(self, subject_id: str, modality: str, sealed: SealedTemplate, *, group: str) -> bytes:
         """Decrypt and authenticate; any failure is an IntegrityError (fail closed)."""
         cipher = self._cipher(sealed.key_id)
         if len(sealed.nonce) != NONCE_BYTES:
             raise IntegrityError(f"subject {subject_id}: stored nonce has {len(sealed.nonce)} bytes")
         try:
             return cipher.decrypt(
-                sealed.nonce, sealed.ciphertext, associated_data(subject_id, sealed.key_id, modality)
+                sealed.nonce, sealed.ciphertext, associated_data(subject_id, sealed.key_id, modality, group)
             )
         except InvalidTag:
             raise IntegrityError(

@@ -89,11 +89,26 @@ class ClientCertificateRejectedError(ServiceError):
     error = "client_certificate_rejected"
 
 
-class OperatorRequiredError(ServiceError):
-    """The endpoint is for operators and the client certificate is not an operator's."""
+class DeviceIdentityError(ServiceError):
+    """The verified client certificate carries no usable tlsward device identity: exactly one
+    ``urn:tlsward:device:``, ``urn:tlsward:role:`` and ``urn:tlsward:group:`` URI SAN each."""
 
     status = 403
-    error = "operator_required"
+    error = "device_identity_invalid"
+
+
+class ForbiddenError(ServiceError):
+    """The device's role may not perform this action (the authorisation matrix)."""
+
+    status = 403
+    error = "forbidden"
+
+
+class DeviceThrottledError(ServiceError):
+    """The device spent its failed-verification budget: wait ``Retry-After`` seconds."""
+
+    status = 429
+    error = "device_throttled"
 
 
 class PayloadTooLargeError(ServiceError):

@@ -76,9 +76,10 @@ class TemplateRequest(_Strict):
 
 class EnrollResponse(BaseModel):
     subject_id: str
+    group: str = Field(description="the group the subject belongs to: the enrolling device's group")
     modality: str
     key_id: str
-    device_id: str = Field(description="SHA-256 fingerprint of the enrolling device's certificate")
+    device_id: str = Field(description="stable id of the enrolling device (urn:tlsward:device:<id>)")
     enrolled_at: str = Field(description="RFC 3339 time")
 
 
@@ -90,6 +91,7 @@ class VerifyResponse(BaseModel):
 
 class UnlockResponse(BaseModel):
     subject_id: str
+    group: str
     unlocked: bool
 
 

@@ -5,15 +5,14 @@ Ansible renders them into the unit's EnvironmentFile; complex values (lists, dic
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 KEY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-_FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
+REMOVED_SETTINGS = ("operator_fingerprints", "operator_ous")
 
 PositiveInt = Annotated[int, Field(ge=1)]
 
@@ -45,14 +44,6 @@ class Settings(BaseSettings):
         default=Path("/var/log/tlsward-biometric/audit.jsonl"),
         description="JSON-lines audit log (the database table audit_events holds the same events)",
     )
-    operator_fingerprints: frozenset[str] = Field(
-        default=frozenset(),
-        description="SHA-256 fingerprints (hex) of client certificates allowed on /v1/admin/",
-    )
-    operator_ous: frozenset[str] = Field(
-        default=frozenset(),
-        description="client certificate subject OUs allowed on /v1/admin/ (e.g. tlsward-operators)",
-    )
     target_fmr: float = Field(
         default=1e-4, gt=0, lt=1, description="target false match rate the thresholds are chosen for"
     )
@@ -73,22 +64,28 @@ class Settings(BaseSettings):
     lockout_hard_limit: PositiveInt = Field(
         default=10, description="consecutive failures after which only an operator can re-enable"
     )
+    device_failure_budget: PositiveInt = Field(
+        default=15,
+        description="failed verifications one device may have, across subjects, within the window",
+    )
+    device_failure_window_seconds: PositiveInt = Field(
+        default=3600, description="sliding window of the per-device failure budget, in seconds"
+    )
     max_body_bytes: PositiveInt = Field(default=65536, description="largest accepted request body")
     workers: PositiveInt = Field(default=1, description="uvicorn worker processes")
     log_level: str = Field(default="info", pattern=r"^(critical|error|warning|info|debug)$")
 
-    @field_validator("operator_fingerprints", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _normalise_fingerprints(cls, value: object) -> object:
-        if isinstance(value, list | set | frozenset | tuple):
-            normalised = set()
-            for item in value:
-                text = str(item).replace(":", "").strip().lower()
-                if not _FINGERPRINT.match(text):
-                    raise ValueError(f"operator fingerprint {item!r} is not a SHA-256 hex digest")
-                normalised.add(text)
-            return frozenset(normalised)
-        return value
+    def _removed_settings(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for name in REMOVED_SETTINGS:
+                if name in data or name.upper() in data or f"tlsward_bio_{name}" in data:
+                    raise ValueError(
+                        f"{name} is no longer read: an operator is a device whose certificate carries "
+                        "the URI subjectAltName urn:tlsward:role:operator; remove the setting"
+                    )
+        return data
 
     @model_validator(mode="after")
     def _check_limits(self) -> Settings:
@@ -96,6 +93,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"lockout_hard_limit ({self.lockout_hard_limit}) must exceed "
                 f"lockout_soft_limit ({self.lockout_soft_limit})"
+            )
+        if self.device_failure_budget < self.lockout_soft_limit:
+            raise ValueError(
+                f"device_failure_budget ({self.device_failure_budget}) must be at least "
+                f"lockout_soft_limit ({self.lockout_soft_limit}), or one device could never see a delay"
             )
         if self.lockout_max_delay_seconds < self.lockout_base_delay_seconds:
             raise ValueError("lockout_max_delay_seconds must be at least lockout_base_delay_seconds")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tlsward_biometric.audit import AuditLog
 from tlsward_biometric.crypto import KeyRing
-from tlsward_biometric.lockout import LockoutPolicy
+from tlsward_biometric.lockout import DevicePolicy, LockoutPolicy
 from tlsward_biometric.modalities import ModalityRegistry
 from tlsward_biometric.service import BiometricService
 from tlsward_biometric.settings import Settings
@@ -37,6 +37,9 @@ def build_service(settings: Settings) -> BiometricService:
         registry=registry,
         policy=policy,
         audit_log=AuditLog(settings.audit_log_path),
+        device_policy=DevicePolicy(
+            budget=settings.device_failure_budget, window=settings.device_failure_window_seconds
+        ),
     )
     service.check_keys()
     return service

@@ -15,19 +15,25 @@ from tlsward_biometric.lockout import Counters
 
 @dataclass(frozen=True)
 class SubjectRecord:
-    """One enrolled subject: its sealed template, who enrolled it, its verification counters."""
+    """One enrolled subject of a group: its sealed template and who enrolled it (device id and
+    certificate fingerprint)."""
 
+    subject_group: str
     subject_id: str
     modality: str
     sealed: SealedTemplate
     enrolled_by: str
     enrolled_at: float
-    counters: Counters
+    enrolled_credential: str | None = None
 
 
 @dataclass(frozen=True)
 class AuditEvent:
-    """One audited operation. Never carries template data (nor scores)."""
+    """One audited operation. Never carries template data (nor scores).
+
+    ``device_id`` is the stable device id; ``credential`` the SHA-256 fingerprint of the
+    certificate the device presented.
+    """
 
     at: float
     event: str
@@ -37,23 +43,38 @@ class AuditEvent:
     modality: str | None = None
     key_id: str | None = None
     detail: str | None = None
+    subject_group: str | None = None
+    credential: str | None = None
 
 
 _SUBJECT_COLUMNS = (
-    "subject_id, modality, key_id, nonce, ciphertext, enrolled_by, enrolled_at, "
-    "failed_count, locked_until, hard_locked"
+    "subject_group, subject_id, modality, key_id, nonce, ciphertext, enrolled_by, enrolled_at, "
+    "enrolled_credential"
 )
-_AUDIT_COLUMNS = "at, event, outcome, device_id, subject_id, modality, key_id, detail"
+_AUDIT_COLUMNS = (
+    "at, event, outcome, device_id, subject_id, modality, key_id, detail, subject_group, credential"
+)
+_AUDIT_ADDED_COLUMNS = ("subject_group", "credential")
+# Columns of the subjects table before subjects belonged to groups (schema 1).
+_V1_COPY = (
+    "INSERT INTO subjects (subject_group, subject_id, modality, key_id, nonce, ciphertext, enrolled_by, "
+    "enrolled_at) SELECT '', subject_id, modality, key_id, nonce, ciphertext, enrolled_by, enrolled_at "
+    "FROM subjects_v1",
+    "INSERT INTO subject_counters (subject_group, subject_id, failed_count, locked_until, hard_locked) "
+    "SELECT '', subject_id, failed_count, locked_until, hard_locked FROM subjects_v1",
+    "DROP TABLE subjects_v1",
+)
 
 
 def _record(row: Sequence[Any]) -> SubjectRecord:
     return SubjectRecord(
-        subject_id=row[0],
-        modality=row[1],
-        sealed=SealedTemplate(row[2], bytes(row[3]), bytes(row[4])),
-        enrolled_by=row[5],
-        enrolled_at=float(row[6]),
-        counters=Counters(int(row[7]), float(row[8]), bool(row[9])),
+        subject_group=row[0],
+        subject_id=row[1],
+        modality=row[2],
+        sealed=SealedTemplate(row[3], bytes(row[4]), bytes(row[5])),
+        enrolled_by=row[6],
+        enrolled_at=float(row[7]),
+        enrolled_credential=row[8],
     )
 
 
@@ -61,6 +82,7 @@ class Transaction(abc.ABC):
     """The operations of one database transaction (committed when its context exits cleanly).
 
     SQL is written with ``?`` placeholders; PostgreSQL's transaction rewrites them to ``%s``.
+    Subjects are named by (group, subject id): two groups may each have a subject ``alice``.
     """
 
     for_update_clause = ""
@@ -69,20 +91,47 @@ class Transaction(abc.ABC):
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement and return its cursor."""
 
-    def get_subject(self, subject_id: str, *, for_update: bool = False) -> SubjectRecord | None:
+    @abc.abstractmethod
+    def columns(self, table: str) -> set[str]:
+        """The column names of ``table`` (empty when the table does not exist)."""
+
+    # -- schema -------------------------------------------------------------------------------
+    def create_schema(self, ddl: str) -> None:
+        """Create the tables, migrating a schema-1 database (subjects without groups) in place.
+
+        Schema-1 subjects move to group ``""``, which no device belongs to: only an operator
+        reaches them (delete), until ``tlsward-biometric adopt-group`` moves them to a group.
+        """
+        legacy = "failed_count" in self.columns("subjects")
+        if legacy:
+            self._execute("DROP INDEX IF EXISTS subjects_key_id")
+            self._execute("ALTER TABLE subjects RENAME TO subjects_v1")
+        for statement in iter_statements(ddl):
+            self._execute(statement)
+        present = self.columns("audit_events")
+        for column in _AUDIT_ADDED_COLUMNS:
+            if column not in present:
+                self._execute(f"ALTER TABLE audit_events ADD COLUMN {column} TEXT")
+        if legacy:
+            for statement in _V1_COPY:
+                self._execute(statement)
+
+    # -- subjects -----------------------------------------------------------------------------
+    def get_subject(self, group: str, subject_id: str, *, for_update: bool = False) -> SubjectRecord | None:
         suffix = self.for_update_clause if for_update else ""
         row = self._execute(
-            f"SELECT {_SUBJECT_COLUMNS} FROM subjects WHERE subject_id = ?{suffix}",  # noqa: S608 - fixed columns
-            (subject_id,),
+            f"SELECT {_SUBJECT_COLUMNS} FROM subjects WHERE subject_group = ? AND subject_id = ?{suffix}",  # noqa: S608
+            (group, subject_id),
         ).fetchone()
         return _record(row) if row else None
 
     def insert_subject(self, record: SubjectRecord) -> bool:
         """Insert a new subject; False (nothing written) when the subject already exists."""
         cur = self._execute(
-            f"INSERT INTO subjects ({_SUBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
-            "ON CONFLICT (subject_id) DO NOTHING",
+            f"INSERT INTO subjects ({_SUBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
+            "ON CONFLICT (subject_group, subject_id) DO NOTHING",
             (
+                record.subject_group,
                 record.subject_id,
                 record.modality,
                 record.sealed.key_id,
@@ -90,40 +139,70 @@ class Transaction(abc.ABC):
                 record.sealed.ciphertext,
                 record.enrolled_by,
                 record.enrolled_at,
-                record.counters.failed_count,
-                record.counters.locked_until,
-                int(record.counters.hard_locked),
+                record.enrolled_credential,
             ),
         )
         return cur.rowcount == 1
 
-    def delete_subject(self, subject_id: str) -> bool:
-        return self._execute("DELETE FROM subjects WHERE subject_id = ?", (subject_id,)).rowcount == 1
-
-    def set_counters(self, subject_id: str, counters: Counters) -> bool:
+    def delete_subject(self, group: str, subject_id: str) -> bool:
         cur = self._execute(
-            "UPDATE subjects SET failed_count = ?, locked_until = ?, hard_locked = ? WHERE subject_id = ?",
-            (counters.failed_count, counters.locked_until, int(counters.hard_locked), subject_id),
+            "DELETE FROM subjects WHERE subject_group = ? AND subject_id = ?", (group, subject_id)
         )
         return cur.rowcount == 1
 
-    def replace_sealed(self, subject_id: str, old: SealedTemplate, new: SealedTemplate) -> bool:
+    def replace_sealed(self, group: str, subject_id: str, old: SealedTemplate, new: SealedTemplate) -> bool:
         """Swap a record's ciphertext only if it is still ``old`` (idempotent, race-safe)."""
         cur = self._execute(
             "UPDATE subjects SET key_id = ?, nonce = ?, ciphertext = ? "
-            "WHERE subject_id = ? AND key_id = ? AND nonce = ?",
-            (new.key_id, new.nonce, new.ciphertext, subject_id, old.key_id, old.nonce),
+            "WHERE subject_group = ? AND subject_id = ? AND key_id = ? AND nonce = ?",
+            (new.key_id, new.nonce, new.ciphertext, group, subject_id, old.key_id, old.nonce),
         )
         return cur.rowcount == 1
 
-    def next_subject_not_under(self, key_id: str, after: str) -> SubjectRecord | None:
-        """The first subject (by id, after ``after``) whose template is not sealed with ``key_id``."""
+    def move_subject(self, record: SubjectRecord, group: str, sealed: SealedTemplate) -> bool:
+        """Move a subject to ``group`` with its re-sealed template; False if taken there."""
+        if not self.insert_subject(
+            SubjectRecord(
+                group,
+                record.subject_id,
+                record.modality,
+                sealed,
+                record.enrolled_by,
+                record.enrolled_at,
+                record.enrolled_credential,
+            )
+        ):
+            return False
+        self.delete_subject(record.subject_group, record.subject_id)
+        for table in ("subject_counters", "counter_shares"):
+            self._execute(
+                f"DELETE FROM {table} WHERE subject_group = ? AND subject_id = ?",  # noqa: S608 - fixed names
+                (group, record.subject_id),
+            )
+        for table in ("subject_counters", "counter_shares"):
+            self._execute(
+                f"UPDATE {table} SET subject_group = ? WHERE subject_group = ? AND subject_id = ?",  # noqa: S608
+                (group, record.subject_group, record.subject_id),
+            )
+        return True
+
+    def next_subject_not_under(self, key_id: str, after: tuple[str, str]) -> SubjectRecord | None:
+        """The first subject (by group and id, after ``after``) not sealed with ``key_id``."""
         row = self._execute(
-            f"SELECT {_SUBJECT_COLUMNS} FROM subjects WHERE key_id <> ? AND subject_id > ? "  # noqa: S608
-            f"ORDER BY subject_id LIMIT 1{self.for_update_clause}",
-            (key_id, after),
+            f"SELECT {_SUBJECT_COLUMNS} FROM subjects WHERE key_id <> ? "  # noqa: S608
+            "AND (subject_group > ? OR (subject_group = ? AND subject_id > ?)) "
+            f"ORDER BY subject_group, subject_id LIMIT 1{self.for_update_clause}",
+            (key_id, after[0], after[0], after[1]),
         ).fetchone()
         return _record(row) if row else None
+
+    def subjects_of_group(self, group: str, limit: int) -> list[SubjectRecord]:
+        rows = self._execute(
+            f"SELECT {_SUBJECT_COLUMNS} FROM subjects WHERE subject_group = ? "  # noqa: S608
+            "ORDER BY subject_id LIMIT ?",
+            (group, limit),
+        ).fetchall()
+        return [_record(row) for row in rows]
 
     def key_usage(self) -> dict[str, int]:
         rows = self._execute("SELECT key_id, COUNT(*) FROM subjects GROUP BY key_id").fetchall()
@@ -132,6 +211,80 @@ class Transaction(abc.ABC):
     def count_subjects(self) -> int:
         return int(self._execute("SELECT COUNT(*) FROM subjects").fetchone()[0])
 
+    # -- verification counters (per subject, enrolled or not) -----------------------------------
+    def get_counters(self, group: str, subject_id: str, *, for_update: bool = False) -> Counters:
+        """The subject's counters; with ``for_update`` the row is created and locked first, so
+        concurrent attempts on one subject run one after the other."""
+        if for_update:
+            self._execute(
+                "INSERT INTO subject_counters (subject_group, subject_id) VALUES (?, ?) "
+                "ON CONFLICT (subject_group, subject_id) DO NOTHING",
+                (group, subject_id),
+            )
+        row = self._execute(
+            "SELECT failed_count, locked_until, hard_locked FROM subject_counters "  # noqa: S608 - fixed
+            f"WHERE subject_group = ? AND subject_id = ?{self.for_update_clause if for_update else ''}",
+            (group, subject_id),
+        ).fetchone()
+        return Counters(int(row[0]), float(row[1]), bool(row[2])) if row else Counters()
+
+    def set_counters(self, group: str, subject_id: str, counters: Counters) -> None:
+        """Store the subject's counters; back to zero also forgets which devices failed."""
+        self._execute(
+            "INSERT INTO subject_counters "
+            "(subject_group, subject_id, failed_count, locked_until, hard_locked) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (subject_group, subject_id) DO UPDATE SET "
+            "failed_count = excluded.failed_count, locked_until = excluded.locked_until, "
+            "hard_locked = excluded.hard_locked",
+            (group, subject_id, counters.failed_count, counters.locked_until, int(counters.hard_locked)),
+        )
+        if counters.failed_count == 0:
+            self._execute(
+                "DELETE FROM counter_shares WHERE subject_group = ? AND subject_id = ?", (group, subject_id)
+            )
+
+    def device_share(self, group: str, subject_id: str, device_id: str) -> int:
+        """How many of the subject's consecutive failures came from this device."""
+        row = self._execute(
+            "SELECT failures FROM counter_shares "
+            "WHERE subject_group = ? AND subject_id = ? AND device_id = ?",
+            (group, subject_id, device_id),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def add_device_share(self, group: str, subject_id: str, device_id: str) -> None:
+        self._execute(
+            "INSERT INTO counter_shares (subject_group, subject_id, device_id, failures) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT (subject_group, subject_id, device_id) DO UPDATE SET "
+            "failures = counter_shares.failures + 1",
+            (group, subject_id, device_id),
+        )
+
+    # -- per-device failure budget ----------------------------------------------------------------
+    def lock_device(self, device_id: str) -> None:
+        """Serialise this device's budget checks across workers and nodes (a locked row)."""
+        self._execute(
+            "INSERT INTO device_budgets (device_id) VALUES (?) ON CONFLICT (device_id) DO NOTHING",
+            (device_id,),
+        )
+        self._execute(
+            f"SELECT device_id FROM device_budgets WHERE device_id = ?{self.for_update_clause}",  # noqa: S608
+            (device_id,),
+        ).fetchone()
+
+    def device_failures(self, device_id: str, since: float) -> list[float]:
+        """Times of the device's failed verifications after ``since``, oldest first; older
+        entries are pruned."""
+        self._execute("DELETE FROM device_failures WHERE device_id = ? AND at <= ?", (device_id, since))
+        rows = self._execute(
+            "SELECT at FROM device_failures WHERE device_id = ? ORDER BY at", (device_id,)
+        ).fetchall()
+        return [float(row[0]) for row in rows]
+
+    def add_device_failure(self, device_id: str, at: float) -> None:
+        self._execute("INSERT INTO device_failures (device_id, at) VALUES (?, ?)", (device_id, at))
+
+    # -- keys, audit ------------------------------------------------------------------------------
     def retired_keys(self) -> set[str]:
         return {row[0] for row in self._execute("SELECT key_id FROM retired_keys").fetchall()}
 
@@ -144,7 +297,7 @@ class Transaction(abc.ABC):
 
     def add_audit(self, event: AuditEvent) -> None:
         self._execute(
-            f"INSERT INTO audit_events ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            f"INSERT INTO audit_events ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
             (
                 event.at,
                 event.event,
@@ -154,6 +307,8 @@ class Transaction(abc.ABC):
                 event.modality,
                 event.key_id,
                 event.detail,
+                event.subject_group,
+                event.credential,
             ),
         )
 

@@ -13,22 +13,46 @@ from typing import Any
 import psycopg
 
 from tlsward_biometric.errors import StoreUnavailableError
-from tlsward_biometric.store.base import Store, ThreadConnections, Transaction, iter_statements
+from tlsward_biometric.store.base import Store, ThreadConnections, Transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS subjects (
-    subject_id TEXT PRIMARY KEY,
+    subject_group TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
     modality TEXT NOT NULL,
     key_id TEXT NOT NULL,
     nonce BYTEA NOT NULL,
     ciphertext BYTEA NOT NULL,
     enrolled_by TEXT NOT NULL,
     enrolled_at DOUBLE PRECISION NOT NULL,
-    failed_count INTEGER NOT NULL DEFAULT 0,
-    locked_until DOUBLE PRECISION NOT NULL DEFAULT 0,
-    hard_locked INTEGER NOT NULL DEFAULT 0
+    enrolled_credential TEXT,
+    PRIMARY KEY (subject_group, subject_id)
 );
 CREATE INDEX IF NOT EXISTS subjects_key_id ON subjects (key_id);
+CREATE TABLE IF NOT EXISTS subject_counters (
+    subject_group TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    failed_count INTEGER NOT NULL DEFAULT 0,
+    locked_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+    hard_locked INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (subject_group, subject_id)
+);
+CREATE TABLE IF NOT EXISTS counter_shares (
+    subject_group TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    PRIMARY KEY (subject_group, subject_id, device_id)
+);
+CREATE TABLE IF NOT EXISTS device_budgets (
+    device_id TEXT PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS device_failures (
+    id BIGSERIAL PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS device_failures_device_at ON device_failures (device_id, at);
 CREATE TABLE IF NOT EXISTS retired_keys (
     key_id TEXT PRIMARY KEY,
     retired_at DOUBLE PRECISION NOT NULL,
@@ -43,7 +67,9 @@ CREATE TABLE IF NOT EXISTS audit_events (
     subject_id TEXT,
     modality TEXT,
     key_id TEXT,
-    detail TEXT
+    detail TEXT,
+    subject_group TEXT,
+    credential TEXT
 )
 """
 
@@ -60,6 +86,14 @@ class _PostgresTransaction(Transaction):
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor:
         return self._conn.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
 
+    def columns(self, table: str) -> set[str]:
+        rows = self._execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ?",
+            (table,),
+        ).fetchall()
+        return {row[0] for row in rows}
+
 
 class PostgresStore(Store):
     backend = "postgresql"
@@ -69,8 +103,7 @@ class PostgresStore(Store):
         self._conns: ThreadConnections[psycopg.Connection] = ThreadConnections()
         with self.transaction() as tx:
             tx._execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK_ID,))
-            for statement in iter_statements(SCHEMA):
-                tx._execute(statement)
+            tx.create_schema(SCHEMA)
 
     def _connection(self) -> psycopg.Connection:
         conn = self._conns.current()

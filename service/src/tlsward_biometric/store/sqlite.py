@@ -15,24 +15,48 @@ from pathlib import Path
 from typing import Any
 
 from tlsward_biometric.errors import StoreUnavailableError
-from tlsward_biometric.store.base import Store, ThreadConnections, Transaction, iter_statements
+from tlsward_biometric.store.base import Store, ThreadConnections, Transaction
 
 BUSY_TIMEOUT_MS = 15000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS subjects (
-    subject_id TEXT PRIMARY KEY,
+    subject_group TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
     modality TEXT NOT NULL,
     key_id TEXT NOT NULL,
     nonce BLOB NOT NULL,
     ciphertext BLOB NOT NULL,
     enrolled_by TEXT NOT NULL,
     enrolled_at REAL NOT NULL,
-    failed_count INTEGER NOT NULL DEFAULT 0,
-    locked_until REAL NOT NULL DEFAULT 0,
-    hard_locked INTEGER NOT NULL DEFAULT 0
+    enrolled_credential TEXT,
+    PRIMARY KEY (subject_group, subject_id)
 );
 CREATE INDEX IF NOT EXISTS subjects_key_id ON subjects (key_id);
+CREATE TABLE IF NOT EXISTS subject_counters (
+    subject_group TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    failed_count INTEGER NOT NULL DEFAULT 0,
+    locked_until REAL NOT NULL DEFAULT 0,
+    hard_locked INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (subject_group, subject_id)
+);
+CREATE TABLE IF NOT EXISTS counter_shares (
+    subject_group TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    PRIMARY KEY (subject_group, subject_id, device_id)
+);
+CREATE TABLE IF NOT EXISTS device_budgets (
+    device_id TEXT PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS device_failures (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS device_failures_device_at ON device_failures (device_id, at);
 CREATE TABLE IF NOT EXISTS retired_keys (
     key_id TEXT PRIMARY KEY,
     retired_at REAL NOT NULL,
@@ -47,7 +71,9 @@ CREATE TABLE IF NOT EXISTS audit_events (
     subject_id TEXT,
     modality TEXT,
     key_id TEXT,
-    detail TEXT
+    detail TEXT,
+    subject_group TEXT,
+    credential TEXT
 )
 """
 
@@ -59,6 +85,9 @@ class _SqliteTransaction(Transaction):
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self._conn.execute(sql, params)
 
+    def columns(self, table: str) -> set[str]:
+        return {row[1] for row in self._conn.execute("SELECT * FROM pragma_table_info(?)", (table,))}
+
 
 class SqliteStore(Store):
     backend = "sqlite"
@@ -67,8 +96,7 @@ class SqliteStore(Store):
         self.path = Path(path)
         self._conns: ThreadConnections[sqlite3.Connection] = ThreadConnections()
         with self.transaction() as tx:
-            for statement in iter_statements(SCHEMA):
-                tx._execute(statement)
+            tx.create_schema(SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:
         conn = self._conns.current()
