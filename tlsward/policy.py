@@ -19,6 +19,9 @@ import yaml
 from tlsward.errors import PolicyError
 
 DEFAULT_POLICY = "biometric-strict"
+# Size of nginx's shared TLS session cache when the caller names none (the nginx_tls role passes
+# its nginx_tls_session_cache_size, whose default is this size).
+NGINX_SESSION_CACHE_SIZE = "10m"
 # policies/ at the repository root, linked into the package so an installed wheel carries the profiles
 POLICY_DIR = Path(__file__).resolve().parent / "policies"
 PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
@@ -222,11 +225,21 @@ def render_nginx(
     policy: str | dict[str, Any],
     openssl_version: str | None = None,
     overrides: dict[str, Any] | None = None,
+    session_cache_size: str = NGINX_SESSION_CACHE_SIZE,
 ) -> dict[str, Any]:
-    """Values the nginx templates write, all derived from the profile (and validated overrides)."""
+    """Values the nginx templates write, all derived from the profile (and validated overrides).
+
+    ``directives`` is the table of every TLS directive the profile decides, in the order the
+    nginx_tls template writes them (it loops over the table) and the drift check compares the
+    deployed configuration against (``tlsward.scan.hostchecks.expected_nginx``): one
+    ``{"directive": name, "value": text}`` per entry, ``name`` with its sub-key where a directive
+    takes several (``ssl_conf_command Ciphersuites``), ``value`` in nginx syntax, ``None`` for a
+    directive that must not be written. ``session_cache_size`` is the size of the shared session
+    cache (the nginx_tls role passes ``nginx_tls_session_cache_size``).
+    """
     data = load_policy(policy)
     tls = effective_tls(data, overrides, openssl_version)
-    return {
+    values = {
         "name": data["name"],
         "ssl_protocols": " ".join(tls["protocols"]),
         "ssl_ciphers": ":".join(tls["tls12_ciphers"]) if "TLSv1.2" in tls["protocols"] else "",
@@ -241,6 +254,41 @@ def render_nginx(
         "session_timeout_seconds": int(data["session"]["timeout_seconds"]),
         "early_data": bool(data["early_data"]["allowed"]),
     }
+    values["directives"] = _nginx_directives(values, data, session_cache_size)
+    return values
+
+
+def _nginx_directives(values: dict[str, Any], data: dict[str, Any], cache_size: str) -> list[dict[str, Any]]:
+    protocols = values["ssl_protocols"].split()
+
+    def on(flag: bool) -> str:
+        return "on" if flag else "off"
+
+    table = [
+        ("ssl_protocols", values["ssl_protocols"]),
+        ("ssl_ciphers", values["ssl_ciphers"] or None),
+        (
+            "ssl_conf_command Ciphersuites",
+            values["ciphersuites"] if "TLSv1.3" in protocols and values["ciphersuites"] else None,
+        ),
+        ("ssl_ecdh_curve", values["ssl_ecdh_curve"]),
+        ("ssl_prefer_server_ciphers", values["ssl_prefer_server_ciphers"]),
+        (
+            "ssl_session_cache",
+            f"shared:tlsward:{cache_size}" if data["session"].get("cache", True) else "off",
+        ),
+        ("ssl_session_timeout", f"{values['session_timeout_seconds']}s"),
+        ("ssl_session_tickets", on(values["session_tickets"])),
+        ("ssl_early_data", on(values["early_data"])),
+        ("ssl_verify_depth", str(values["verify_depth"])),
+        ("ssl_verify_client", "on" if values["mtls_required"] else "optional"),
+        # With ssl_verify_client on, a client without a certificate still completes the handshake
+        # unless OpenSSL is told to refuse it (SSL_VERIFY_FAIL_IF_NO_PEER_CERT).
+        ("ssl_conf_command VerifyMode", "Require" if values["mtls_required"] else None),
+        # "always": the header is sent on error responses too.
+        ("add_header Strict-Transport-Security", f'"{values["hsts"]}" always' if values["hsts"] else None),
+    ]
+    return [{"directive": name, "value": value} for name, value in table]
 
 
 def render_openssl(

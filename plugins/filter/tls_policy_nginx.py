@@ -13,6 +13,10 @@ version_added: 0.1.0
 short_description: Render a tlsward policy profile as nginx TLS directives
 description:
   - Returns the nginx values (ssl_protocols, ssl_ciphers, ssl_conf_command, ssl_ecdh_curve, ...).
+  - C(directives) is the table of every TLS directive the profile decides, in the order the
+    nginx_tls template writes them (it loops over the table) and the compliance drift check compares
+    against - a list of C({directive, value}), value in nginx syntax, none for a directive that must
+    not be written.
   - Groups with a C(min_openssl) are kept only when I(openssl_version) is at least that version.
 options:
   _input:
@@ -25,6 +29,11 @@ options:
   overrides:
     description: Inventory overrides (protocols, tls12_ciphers, tls13_ciphersuites, groups).
     type: dict
+  session_cache_size:
+    description:
+      - Size of the shared TLS session cache written into C(ssl_session_cache).
+      - Defaults to C(tlsward.policy.NGINX_SESSION_CACHE_SIZE) (10m).
+    type: str
 """
 
 EXAMPLES = r"""
@@ -42,9 +51,15 @@ _value:
 
 
 def tls_policy_nginx(
-    policy: Any, openssl_version: str | None = None, overrides: dict[str, Any] | None = None
+    policy: Any,
+    openssl_version: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    session_cache_size: str | None = None,
 ) -> dict[str, Any]:
-    return call_filter("tls_policy_nginx", "tlsward.policy:render_nginx", policy, openssl_version, overrides)
+    size = {"session_cache_size": session_cache_size} if session_cache_size else {}
+    return call_filter(
+        "tls_policy_nginx", "tlsward.policy:render_nginx", policy, openssl_version, overrides, **size
+    )
 
 
 class FilterModule:

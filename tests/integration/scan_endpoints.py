@@ -186,11 +186,18 @@ def endpoints() -> list[Endpoint]:
             overrides={"ssl_verify_client": "optional"},
             expect_failed={"mtls.no_client_cert_refused"},
         ),
-        Endpoint("no_hsts", "127.0.2.19", overrides={"hsts": ""}, expect_failed={"hsts.present"}),
+        # These two are also the compliance run's deployed front ends (test_compliance_playbook.py):
+        # as the nginx_tls role deploys them (VerifyMode Require), each with one rule broken.
+        Endpoint(
+            "no_hsts",
+            "127.0.2.19",
+            overrides={"hsts": "", "verify_mode_require": True},
+            expect_failed={"hsts.present"},
+        ),
         Endpoint(
             "server_tokens",
             "127.0.2.20",
-            overrides={"server_tokens": "on"},
+            overrides={"server_tokens": "on", "verify_mode_require": True},
             expect_failed={"http.server_tokens"},
         ),
         Endpoint(

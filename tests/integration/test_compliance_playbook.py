@@ -22,7 +22,9 @@ import yaml
 
 pytestmark = pytest.mark.integration
 
-HOSTS = ("hardened", "no_hsts", "server_tokens")
+# As the nginx_tls role deploys the front end (VerifyMode Require: the drift check expects it).
+COMPLIANT = "hardened_require"
+HOSTS = (COMPLIANT, "no_hsts", "server_tokens")
 
 
 def _release_key(directory: Path, key: Path, release_mode: int = 0o755) -> Path:
@@ -43,7 +45,7 @@ def _inventory(tmp: Path, fleet: list[se.Endpoint], material: se.Pki) -> Path:
     loose_key = tmp / "loose.key"
     loose_key.write_bytes(good_key.read_bytes())
     loose_key.chmod(0o644)
-    # hardened: the release layout (must pass); no_hsts also has a release directory anyone can
+    # hardened_require: the release layout (must pass); no_hsts also has a release directory anyone can
     # write; server_tokens' key is a symlink out of its directory.
     outside = tmp / "elsewhere.key"
     outside.write_bytes(good_key.read_bytes())
@@ -51,7 +53,7 @@ def _inventory(tmp: Path, fleet: list[se.Endpoint], material: se.Pki) -> Path:
     (tmp / "server_tokens-key").mkdir()
     (tmp / "server_tokens-key" / "privkey.pem").symlink_to(outside)
     keys = {
-        "hardened": [_release_key(tmp / "hardened-key", good_key)],
+        COMPLIANT: [_release_key(tmp / "hardened-key", good_key)],
         "no_hsts": [loose_key, _release_key(tmp / "no_hsts-key", good_key, 0o777)],
         "server_tokens": [tmp / "server_tokens-key" / "privkey.pem"],
     }
@@ -162,7 +164,7 @@ def test_report_json_has_every_host_and_the_right_failures(compliance_runs: dict
     hosts = {h["name"]: h for h in report["hosts"]}
     assert set(hosts) == set(HOSTS)
     failed = {name: {f["id"] for f in h["findings"] if not f["passed"]} for name, h in hosts.items()}
-    assert failed["hardened"] == set()
+    assert failed[COMPLIANT] == set()
     # no_hsts: the endpoint lacks the header, the deployed config differs from the profile
     # (drift), and its key files are not root's alone (world-readable; release dir writable).
     assert failed["no_hsts"] == {"hsts.present", "host.drift", "host.key_files"}
@@ -170,7 +172,7 @@ def test_report_json_has_every_host_and_the_right_failures(compliance_runs: dict
     tmp = compliance_runs["tmp"]
     keys = {name: next(f for f in h["findings"] if f["id"] == "host.key_files") for name, h in hosts.items()}
     # The symlinked release layout is judged by the file it resolves to (0600), not the link (0777).
-    [release] = keys["hardened"]["evidence"]["files"]
+    [release] = keys[COMPLIANT]["evidence"]["files"]
     assert (release["symlink"], release["mode"]) == (True, "0600")
     assert release["resolved"] == str((tmp / "hardened-key" / "releases" / "r1" / "privkey.pem").resolve())
     assert keys["no_hsts"]["evidence"]["problems"] == [
@@ -186,7 +188,7 @@ def test_report_json_has_every_host_and_the_right_failures(compliance_runs: dict
     assert [(d["directive"], d["expected"], d["found"]) for d in drift["evidence"]["drift"]] == [
         ("server_tokens", "off", "on")
     ]
-    by_id = {f["id"]: f for f in hosts["hardened"]["findings"]}
+    by_id = {f["id"]: f for f in hosts[COMPLIANT]["findings"]}
     assert by_id["host.unit_hardening.tlsward-no-such-unit"]["status"] == "not_applicable"
     assert by_id["host.template_store"]["status"] == "not_applicable"
     assert by_id["mtls.revoked_refused"]["status"] == "pass"

@@ -13,6 +13,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from tlsward.policy import available_policies, load_policy, render_nginx
+from tlsward.scan.hostchecks import judge_drift
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "nginx_tls"
 TARGETS = {
@@ -86,6 +87,26 @@ def test_tls_directives_are_the_profiles(policy, target):
     )
     assert _directives(https, "ssl_early_data") == ["on" if values["early_data"] else "off"]
     assert "ssl_stapling" not in https
+
+
+@pytest.mark.parametrize(("policy", "target"), CASES)
+def test_the_template_writes_the_renderers_table_and_the_drift_check_agrees(policy, target):
+    files = _render(policy, target)
+    https = files["etc/nginx/tlsward/https.conf"]
+    table = render_nginx(policy, TARGETS[target][0])["directives"]
+    for item in table:
+        written = _directives(https, item["directive"])
+        assert written == ([] if item["value"] is None else [item["value"]]), item
+    # What the role writes is what the compliance drift check expects: no drift, every directive.
+    # nginx -T prints each file after a comment line naming it, included files after the includer.
+    dump = "\n".join(
+        f"# configuration file /{name}:\n{text}"
+        for name, text in sorted(files.items())
+        if name.startswith("etc/nginx/")
+    )
+    [finding] = judge_drift({"rc": 0, "stdout": dump, "stderr": ""}, policy, TARGETS[target][0])
+    assert finding.status == "pass", finding.evidence
+    assert finding.evidence["servers"] == 1
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -37,10 +37,12 @@ def nginx_dump(**changes: str | None) -> str:
         "ssl_conf_command Ciphersuites": r["ciphersuites"],
         "ssl_ecdh_curve": r["ssl_ecdh_curve"],
         "ssl_prefer_server_ciphers": r["ssl_prefer_server_ciphers"],
+        "ssl_session_cache": "shared:tlsward:10m",
         "ssl_session_tickets": "on",
         "ssl_session_timeout": "3600s",
         "ssl_early_data": "off",
         "ssl_verify_client": "on",
+        "ssl_conf_command VerifyMode": "Require",
         "ssl_verify_depth": "2",
         "add_header Strict-Transport-Security": f'"{r["hsts"]}" always',
     }
@@ -64,7 +66,6 @@ server {{
 # configuration file /etc/nginx/tlsward/https.conf:
 server {{
     listen 127.0.1.2:443 ssl http2 default_server;
-    ssl_conf_command VerifyMode Require;
 {body}
     location / {{ return 404; }}
 }}
@@ -89,6 +90,22 @@ def test_drift_lists_every_changed_directive() -> None:
         ("ssl_protocols", "TLSv1.2"),
         ("ssl_early_data", "on"),
     ]
+
+
+def test_session_cache_and_verify_mode_are_judged() -> None:
+    # The cache's zone name and size are the host's; a shared cache or none is the profile's.
+    assert drift_of(nginx_dump(ssl_session_cache="shared:other:50m")).status == "pass"
+    changed = {
+        "ssl_session_cache": "off",
+        "ssl_conf_command VerifyMode": None,
+    }
+    finding = drift_of(nginx_dump(**changed))
+    assert [(d["directive"], d["expected"], d["found"]) for d in finding.evidence["drift"]] == [
+        ("ssl_session_cache", "shared:tlsward:10m", "off"),
+        ("ssl_conf_command VerifyMode", "Require", None),
+    ]
+    [missing] = drift_of(nginx_dump(ssl_session_cache=None)).evidence["drift"]
+    assert (missing["directive"], missing["found"]) == ("ssl_session_cache", None)
 
 
 def test_missing_hsts_and_protocol_order_are_judged() -> None:

@@ -260,25 +260,19 @@ def _values(http: Block, server: Block, name: str) -> list[list[str]]:
 
 
 def expected_nginx(rendered: dict[str, Any]) -> dict[str, str | None]:
-    """Directive -> value the templates render for this profile (None: must be absent)."""
-    return {
-        "ssl_protocols": rendered["ssl_protocols"],
-        "ssl_ciphers": rendered["ssl_ciphers"] or None,
-        "ssl_conf_command Ciphersuites": rendered["ciphersuites"]
-        if "TLSv1.3" in rendered["ssl_protocols"]
-        else None,
-        "ssl_ecdh_curve": rendered["ssl_ecdh_curve"],
-        "ssl_prefer_server_ciphers": rendered["ssl_prefer_server_ciphers"],
-        "ssl_session_tickets": "on" if rendered["session_tickets"] else "off",
-        "ssl_session_timeout": f"{rendered['session_timeout_seconds']}s",
-        "ssl_early_data": "on" if rendered["early_data"] else "off",
-        "ssl_verify_client": "on" if rendered["mtls_required"] else "optional",
-        "ssl_verify_depth": str(rendered["verify_depth"]),
-        # "always": the header is sent on error responses too (as the nginx_tls role renders it).
-        "add_header Strict-Transport-Security": f"{rendered['hsts']} always" if rendered["hsts"] else None,
-        # Not a profile value, but what the nginx_tls role always renders (no version in headers).
-        "server_tokens": "off",
+    """Directive -> value the nginx_tls template writes for this profile (None: must be absent).
+
+    The table is ``render_nginx``'s ``directives``, the one the template loops over, plus what the
+    role's nginx.conf always writes. Values are compared token by token as nginx reads them
+    (quotes removed), see ``_same``.
+    """
+    expected: dict[str, str | None] = {
+        item["directive"]: None if item["value"] is None else " ".join(_tokens(item["value"]))
+        for item in rendered["directives"]
     }
+    # Not a profile value, but what the nginx_tls role always renders (no version in headers).
+    expected["server_tokens"] = "off"
+    return expected
 
 
 def _found(http: Block, server: Block, key: str) -> str | None:
@@ -299,7 +293,17 @@ def _same(key: str, want: str | None, got: str | None) -> bool:
         return sorted(want.split()) == sorted(got.split())
     if key == "ssl_session_timeout":
         return _seconds(want) == _seconds(got)
+    if key == "ssl_session_cache":
+        # The zone's name and size are the host's: what the profile decides is a shared cache or none.
+        return _shared_cache(want) == _shared_cache(got)
     return want == got
+
+
+def _shared_cache(value: str) -> bool | None:
+    words = value.split()
+    if words == ["off"]:
+        return False
+    return True if any(w.startswith("shared:") for w in words) else None
 
 
 def _seconds(value: str) -> int | None:
