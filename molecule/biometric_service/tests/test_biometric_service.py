@@ -60,7 +60,8 @@ def test_enroll_then_verify_match_and_non_match(subject):
     with client("device-a") as c:
         response = c.post(f"/v1/subjects/{subject}/enroll", json=body(enrolled))
         assert response.status_code == 201, response.text
-        assert response.json()["device_id"] == fingerprint("device-a")
+        # the stable id from the certificate's URI SAN, not its fingerprint
+        assert (response.json()["device_id"], response.json()["group"]) == ("device-a", "site-a")
         match = c.post(f"/v1/subjects/{subject}/verify", json=body(noisy(enrolled, 2)))
         assert match.json()["match"] is True
         other = c.post(f"/v1/subjects/{subject}/verify", json=body(unit_vector(3)))
@@ -85,11 +86,73 @@ def test_no_client_certificate_never_reaches_the_service(host, subject):
 def test_operator_endpoints(subject):
     with client("device-a") as c:
         refused = c.get("/v1/admin/keys")
-        assert (refused.status_code, refused.json()["error"]) == (403, "operator_required")
+        assert (refused.status_code, refused.json()["error"]) == (403, "forbidden")
     with client("operator-1") as c:
         status = c.get("/v1/admin/keys").json()
         assert status["active_key_id"] == "k1"
         assert status["loaded"] == ["k1", "k2"]
+
+
+def test_each_role_may_do_only_its_job(host, subject):
+    """The matrix through nginx with the certificates tls_pki issued (role and group in URI SANs)."""
+    enrolled = unit_vector(20)
+    with client("device-a") as c:  # enroller of site-a
+        assert c.post(f"/v1/subjects/{subject}/enroll", json=body(enrolled)).status_code == 201
+    with client("scanner-1") as c:  # a monitor: health only, 403 on everything else
+        assert c.get("/healthz").status_code == 200
+        for response in (
+            c.post(f"/v1/subjects/{subject}/verify", json=body(enrolled)),
+            c.post(f"/v1/subjects/{subject}-new/enroll", json=body(enrolled)),
+            c.delete(f"/v1/subjects/{subject}"),
+            c.get("/v1/admin/keys"),
+        ):
+            assert (response.status_code, response.json()["error"]) == (403, "forbidden"), response.text
+    with client("device-b") as c:  # a verifier of site-a may verify, not enrol or delete
+        verified = c.post(f"/v1/subjects/{subject}/verify", json=body(noisy(enrolled, 21)))
+        assert verified.json()["match"] is True
+        for response in (
+            c.post(f"/v1/subjects/{subject}-new/enroll", json=body(enrolled)),
+            c.delete(f"/v1/subjects/{subject}"),
+        ):
+            assert (response.status_code, response.json()["error"]) == (403, "forbidden"), response.text
+    with client("verifier-b") as c:  # site-b cannot tell site-a's subject from one that does not exist
+        theirs = c.post(f"/v1/subjects/{subject}/verify", json=body(noisy(enrolled, 22)))
+        nobody = c.post(f"/v1/subjects/{subject}-nobody/verify", json=body(noisy(enrolled, 22)))
+        assert theirs.status_code == nobody.status_code == 200
+        assert theirs.json()["match"] is nobody.json()["match"] is False
+        assert theirs.text.replace(subject, "<s>") == nobody.text.replace(f"{subject}-nobody", "<s>")
+    with client("operator-1") as c:  # an operator deletes in any group, naming it
+        assert c.delete(f"/v1/subjects/{subject}", params={"group": "site-a"}).status_code == 204
+    log = host.file("/var/log/tlsward-biometric/audit.jsonl").content_string
+    audit = [json.loads(line) for line in log.splitlines()]
+    mine = [e for e in audit if e.get("subject_id") == subject]
+    assert [(e["event"], e["outcome"], e["device_id"]) for e in mine] == [
+        ("enroll", "enrolled", "device-a"),
+        ("verify", "match", "device-b"),
+        ("delete", "deleted", "operator-1"),
+    ]
+    assert mine[0]["credential"] == fingerprint("device-a")  # the certificate used
+
+
+def test_a_device_that_spends_its_failure_budget_is_throttled():
+    """kiosk-budget fails on distinct unknown subjects until the service throttles the device
+    itself (a re-run within the hour finds it throttled from the start)."""
+    budget = 30  # biometric_service_device_failure_budget in molecule.yml
+    answers = []
+    with client("kiosk-budget") as c:
+        for index in range(budget + 1):
+            response = c.post(f"/v1/subjects/probe-{index}/verify", json=body(unit_vector(100 + index)))
+            answers.append(response.status_code)
+            if response.status_code == 429:
+                assert response.json()["error"] == "device_throttled"
+                assert int(response.headers["Retry-After"]) >= 1
+                break
+            assert response.json()["match"] is False
+    assert answers[-1] == 429
+    assert answers.count(200) <= budget
+    with client("device-b") as c:  # another device of the same group is unaffected
+        other = c.post("/v1/subjects/probe-0/verify", json=body(unit_vector(100)))
+        assert (other.status_code, other.json()["match"]) == (200, False)
 
 
 def _s_client(*args: str, stdin: bytes) -> str:
