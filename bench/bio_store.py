@@ -3,7 +3,8 @@ store (the same sealing and rows an enrolment over HTTP writes), many subjects p
 
     python -m bench.bio_store DB KEY_DIR COUNT
 
-Subject ``s<i>`` gets the face-128 embedding ``vector(i)``; a probe with the same vector matches.
+Subject ``s<i>`` of group ``GROUP`` gets the face-128 embedding ``vector(i)``; a probe with the
+same vector matches (sent by the bench device, a verifier of that group: bench/certs.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 MODALITY = "face-128"
+GROUP = "bench"
 DIMENSIONS = 128
 BATCH = 5000
 
@@ -32,7 +34,6 @@ def vector(index: int) -> list[float]:
 
 def populate(database: Path, key_dir: Path, count: int) -> float:
     # Imported here: the harness itself does not need the service package.
-    from tlsward_biometric import lockout  # noqa: PLC0415
     from tlsward_biometric.settings import Settings  # noqa: PLC0415
     from tlsward_biometric.store.base import SubjectRecord  # noqa: PLC0415
     from tlsward_biometric.templates import embedding_from_values  # noqa: PLC0415
@@ -48,9 +49,11 @@ def populate(database: Path, key_dir: Path, count: int) -> float:
             with service.store.transaction() as tx:
                 for index in range(first, min(count, first + BATCH)):
                     template = embedding_from_values(spec, vector(index))
-                    sealed = service.keyring.seal(subject(index), MODALITY, template.to_plaintext())
+                    sealed = service.keyring.seal(
+                        subject(index), MODALITY, template.to_plaintext(), group=GROUP
+                    )
                     record = SubjectRecord(
-                        subject(index), MODALITY, sealed, "bench-bulk-enrolment", now, lockout.Counters()
+                        GROUP, subject(index), MODALITY, sealed, "bench-bulk-enrolment", now
                     )
                     if not tx.insert_subject(record):
                         raise RuntimeError(f"{subject(index)} was already enrolled in {database}")

@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from bench.bio_store import GROUP as BENCH_GROUP
+
 SERVER_NAME = "bench.tlsward.test"
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
@@ -99,6 +101,17 @@ def _leaf(
     if usage == ExtendedKeyUsageOID.SERVER_AUTH:
         builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.DNSName(subject)]),
+            critical=False,
+        )
+    else:  # a device: its id, role and group, as tls_pki's device_issue writes them
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.UniformResourceIdentifier(f"urn:tlsward:device:{subject}"),
+                    x509.UniformResourceIdentifier("urn:tlsward:role:verifier"),
+                    x509.UniformResourceIdentifier(f"urn:tlsward:group:{BENCH_GROUP}"),
+                ]
+            ),
             critical=False,
         )
     if issuer is not None:
