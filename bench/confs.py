@@ -1,9 +1,11 @@
 """The nginx TLS configurations the benchmarks compare.
 
 ``tlsward`` takes every TLS parameter from the profile through ``tlsward.policy.render_nginx``
-(as the ``nginx_tls`` role does); the two comparison configurations are written out here:
-Mozilla's "intermediate" recommendation with an RSA-2048 certificate, and Debian's stock
-``nginx.conf`` TLS lines with ``snippets/snakeoil.conf`` (RSA-2048 self-signed).
+(as the ``nginx_tls`` role does); the two comparison configurations are Mozilla's
+"intermediate" recommendation with an RSA-2048 certificate (its protocols, groups and TLS 1.2
+suites from the ``mozilla-intermediate`` profile, the TLS 1.3 suites left to OpenSSL as Mozilla's
+generator leaves them), and Debian's stock ``nginx.conf`` TLS lines with
+``snippets/snakeoil.conf`` (RSA-2048 self-signed), written out here.
 """
 
 from __future__ import annotations
@@ -15,20 +17,8 @@ from bench.certs import SERVER_NAME, Pair, Pki
 from bench.nginx import Nginx, render
 from tlsward.policy import DEFAULT_POLICY, render_nginx
 
-# Mozilla Server Side TLS "intermediate" TLS 1.2 cipher list (guideline 5.7).
-MOZILLA_INTERMEDIATE_CIPHERS = ":".join(
-    [
-        "ECDHE-ECDSA-AES128-GCM-SHA256",
-        "ECDHE-RSA-AES128-GCM-SHA256",
-        "ECDHE-ECDSA-AES256-GCM-SHA384",
-        "ECDHE-RSA-AES256-GCM-SHA384",
-        "ECDHE-ECDSA-CHACHA20-POLY1305",
-        "ECDHE-RSA-CHACHA20-POLY1305",
-        "DHE-RSA-AES128-GCM-SHA256",
-        "DHE-RSA-AES256-GCM-SHA384",
-        "DHE-RSA-CHACHA20-POLY1305",
-    ]
-)
+# Mozilla's Intermediate configuration comes from the profile that follows the guidelines.
+MOZILLA_INTERMEDIATE = "mozilla-intermediate"
 
 
 @dataclasses.dataclass
@@ -86,12 +76,14 @@ def tlsward_ssl(
     return lines
 
 
-def mozilla_intermediate_ssl(pki: Pki, session: Session) -> list[str]:
+def mozilla_intermediate_ssl(pki: Pki, session: Session, *, openssl_version: str | None = None) -> list[str]:
+    """The generator's nginx TLS lines for Intermediate, from the profile (groups per OpenSSL)."""
+    tls = render_nginx(MOZILLA_INTERMEDIATE, openssl_version=openssl_version)
     return [
-        "ssl_protocols TLSv1.2 TLSv1.3",
-        "ssl_ecdh_curve X25519:prime256v1:secp384r1",
-        f"ssl_ciphers {MOZILLA_INTERMEDIATE_CIPHERS}",
-        "ssl_prefer_server_ciphers off",
+        f"ssl_protocols {tls['ssl_protocols']}",
+        f"ssl_ecdh_curve {tls['ssl_ecdh_curve']}",
+        f"ssl_ciphers {tls['ssl_ciphers']}",
+        f"ssl_prefer_server_ciphers {tls['ssl_prefer_server_ciphers']}",
         *_cert_lines(pki.rsa),
         *session.lines("MozSSL"),
     ]

@@ -14,8 +14,17 @@ from bench.common import BENCH, CLIENT_CPU, REPO, BenchError, Context, Row, fmt_
 from bench.common import run as run_cmd
 from bench.confs import Session, tlsward_ssl, write_server
 from bench.nginx import Nginx, serving, tool_version
+from tlsward.policy import DEFAULT_POLICY, load_policy
 
 LISTEN = "127.0.3.40:8443"
+# The AEAD ``openssl speed`` measures for each TLS 1.3 suite (device_cipher_speed's ciphers).
+MEASURED_AS = {
+    "TLS_AES_128_GCM_SHA256": "aes-128-gcm",
+    "TLS_CHACHA20_POLY1305_SHA256": "chacha20-poly1305",
+}
+SUITE_ORDER_BAR = (
+    "faster AEAD as measured first, with and without AES instructions; the profile's suites, each once"
+)
 
 
 def _gbps(value: float) -> str:
@@ -94,13 +103,65 @@ def run(ctx: Context) -> None:
                 f"{fmt_rate(modes['new']['per_second'])}/s full",
             )
         )
-    ctx.add(
-        Row(
-            "7",
-            "TLS 1.3 suite order this device class should offer",
-            "a recommendation",
-            f"{':'.join(dev['prefer_tls13_ciphersuites'])}; without AES hardware: "
-            f"{':'.join(dev['prefer_tls13_ciphersuites_without_aes_hardware'])}",
-            passed=bool(dev["prefer_tls13_ciphersuites"]),
-        )
+    ctx.add(suite_order_row(dev, load_policy(DEFAULT_POLICY)["tls13_ciphersuites"]))
+
+
+def order_problems(order: list[str], speeds: dict[str, float], suites: list[str]) -> list[str]:
+    """Why a recommended TLS 1.3 suite order does not follow the throughput measured beside it.
+
+    ``order`` is the recommendation, ``speeds`` the bytes per second ``openssl speed`` measured
+    per AEAD (``aes-128-gcm``, ``chacha20-poly1305``), ``suites`` the profile's TLS 1.3 suites.
+    The order must hold each of the profile's suites once and nothing else, and the measured
+    suites must come first, fastest first; a suite whose AEAD was not measured cannot be placed.
+    """
+    if not order:
+        return ["no recommendation"]
+    problems = []
+    duplicates = sorted({name for name in order if order.count(name) > 1})
+    if duplicates:
+        problems.append(f"listed more than once: {', '.join(duplicates)}")
+    unknown = [name for name in order if name not in suites]
+    if unknown:
+        problems.append(f"not a TLS 1.3 suite of the profile: {', '.join(unknown)}")
+    missing = [name for name in suites if name not in order]
+    if missing:
+        problems.append(f"leaves out the profile's {', '.join(missing)}")
+    unmeasured = [cipher for name, cipher in MEASURED_AS.items() if name in suites and cipher not in speeds]
+    if unmeasured:
+        problems.append(f"throughput not measured for {', '.join(unmeasured)}: the order cannot be checked")
+        return problems
+
+    measured = [name for name in suites if name in MEASURED_AS]
+
+    def speed(name: str) -> float | None:
+        return speeds[MEASURED_AS[name]] if name in MEASURED_AS else None
+
+    ranked = sorted(measured, key=lambda name: speeds[MEASURED_AS[name]], reverse=True)
+    lead = order[: len(ranked)]
+    # Speeds compared, not names: two AEADs measured equally fast may come in either order.
+    if [speed(name) for name in lead] != [speed(name) for name in ranked]:
+        figures = ", ".join(f"{MEASURED_AS[name]} {speeds[MEASURED_AS[name]]:,.0f} B/s" for name in ranked)
+        problems.append(f"starts {':'.join(lead)}, but the measured order is {':'.join(ranked)} ({figures})")
+    return problems
+
+
+def suite_order_row(dev: dict[str, Any], suites: list[str]) -> Row:
+    """The bar row of the recommendation: each order judged against the figures measured with it."""
+    native = dev.get("prefer_tls13_ciphersuites") or []
+    masked = dev.get("prefer_tls13_ciphersuites_without_aes_hardware") or []
+    problems = [
+        f"with AES instructions: {p}"
+        for p in order_problems(native, dev.get("throughput_bytes_per_second") or {}, suites)
+    ]
+    problems += [
+        f"without AES hardware: {p}"
+        for p in order_problems(masked, dev.get("throughput_aes_masked_bytes_per_second") or {}, suites)
+    ]
+    return Row(
+        "7",
+        "TLS 1.3 suite order this device class should offer",
+        SUITE_ORDER_BAR,
+        f"{':'.join(native) or 'none'}; without AES hardware: {':'.join(masked) or 'none'}",
+        passed=not problems,
+        note="; ".join(problems) or f"both orders follow the measured throughput; profile {DEFAULT_POLICY}",
     )

@@ -31,7 +31,7 @@ def _servers(ctx: Context, pki: Pki, distro: str, openssl_version: str) -> list[
     off = Session(tickets=False, cache=False)
     ssl = {
         "tlsward": tlsward_ssl(pki, off, openssl_version=openssl_version),
-        "mozilla-intermediate-rsa2048": mozilla_intermediate_ssl(pki, off),
+        "mozilla-intermediate-rsa2048": mozilla_intermediate_ssl(pki, off, openssl_version=openssl_version),
         "debian-stock": debian_stock_ssl(pki, off),
     }
     servers = []

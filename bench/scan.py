@@ -89,18 +89,44 @@ def _by_id(items: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
     return {item[key]: item for item in items}
 
 
+# What reading a tool's value can raise when its output lacks the finding or has another shape.
+_LOOKUP_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, LookupError)
+
+
+def _read(value: Callable[[], Any]) -> tuple[Any, str | None]:
+    """A tool's value for one verdict, or None and why it could not be read."""
+    try:
+        return value(), None
+    except _LOOKUP_ERRORS as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _some(values: list[Any]) -> list[Any]:
+    """A list that an endpoint always has entries in (suites, groups): empty means not found."""
+    if not values:
+        raise LookupError("no entries found")
+    return values
+
+
 def compare(testssl: list[dict[str, Any]], scan: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each verdict both tools give: the value each reports and whether they agree."""
+    """Every verdict compared, in a fixed list: the value each tool reports and whether they agree.
+
+    A verdict whose value cannot be read from one of the tools stays in the list with ``agree``
+    None and the reason in ``error`` (``"testssl: KeyError: 'HSTS_time'"``): it is not compared,
+    and ``agreement_row`` fails on it instead of leaving it out of the count.
+    """
     t = _by_id(testssl, "id")
     s = _by_id(scan["findings"], "id")
     rows: list[dict[str, Any]] = []
 
     def add(what: str, left: Callable[[], Any], right: Callable[[], Any]) -> None:
-        try:
-            a, b = left(), right()
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
-            return  # one of the tools does not give this verdict here: not shared
-        rows.append({"verdict": what, "testssl": a, "tls_scan": b, "agree": a == b})
+        a, a_error = _read(left)
+        b, b_error = _read(right)
+        errors = [f"{tool}: {err}" for tool, err in (("testssl", a_error), ("tls_scan", b_error)) if err]
+        row = {"verdict": what, "testssl": a, "tls_scan": b, "agree": None if errors else a == b}
+        if errors:
+            row["error"] = "; ".join(errors)
+        rows.append(row)
 
     for tid, sid in PROTOCOLS.items():
         add(
@@ -110,18 +136,20 @@ def compare(testssl: list[dict[str, Any]], scan: dict[str, Any]) -> list[dict[st
         )
     add(
         "accepted cipher suites",
-        lambda: sorted(f["finding"].split()[1] for i, f in t.items() if i.startswith("cipher_x")),
-        lambda: sorted(
-            name
-            for i, f in s.items()
-            if i.startswith("cipher.") and i.endswith(".not_in_policy")
-            for name in f["evidence"]["accepted"]
+        lambda: _some(sorted(f["finding"].split()[1] for i, f in t.items() if i.startswith("cipher_x"))),
+        lambda: _some(
+            sorted(
+                name
+                for i, f in s.items()
+                if i.startswith("cipher.") and i.endswith(".not_in_policy")
+                for name in f["evidence"]["accepted"]
+            )
         ),
     )
     add(
         "key-exchange groups",
-        lambda: sorted(t["PFS_ECDHE_curves"]["finding"].split()),
-        lambda: sorted(s["kex.groups"]["evidence"]["supported"]),
+        lambda: _some(sorted(t["PFS_ECDHE_curves"]["finding"].split())),
+        lambda: _some(sorted(s["kex.groups"]["evidence"]["supported"])),
     )
     add(
         "every suite has forward secrecy",
@@ -200,7 +228,6 @@ def run(ctx: Context) -> None:
     one = median([r["process_seconds"] for r in ones])
     speedup = testssl["process_seconds"] / one
     verdicts = compare(testssl["findings"], ones[0]["results"][0])
-    agree = sum(v["agree"] for v in verdicts)
     scan_one = median([r["scan_seconds"] for r in ones])
     scan_eight = median([r["scan_seconds"] for r in eights])
     fleet = scan_eight / scan_one
@@ -225,22 +252,7 @@ def run(ctx: Context) -> None:
             f"{median([r['import_seconds'] for r in ones]):.2f} s included",
         )
     )
-    disagreements = [v for v in verdicts if not v["agree"]]
-    ctx.add(
-        Row(
-            "6",
-            "verdicts both tools give agree",
-            "all agree",
-            f"{agree} of {len(verdicts)} agree",
-            ratio=agree / len(verdicts) if verdicts else None,
-            passed=bool(verdicts) and not disagreements,
-            note="; ".join(
-                f"{v['verdict']}: testssl {v['testssl']!r} vs tls_scan {v['tls_scan']!r}"
-                for v in disagreements
-            )
-            or ", ".join(v["verdict"] for v in verdicts),
-        )
-    )
+    ctx.add(agreement_row(verdicts))
     ctx.add(
         Row(
             "6",
@@ -251,6 +263,33 @@ def run(ctx: Context) -> None:
             passed=fleet <= BAR_FLEET,
             note=_fleet_note(ones, eights, profile),
         )
+    )
+
+
+def agreement_row(verdicts: list[dict[str, Any]]) -> Row:
+    """The bar row: every verdict of ``compare`` compared and agreeing.
+
+    The count is over every verdict in the list, so one that could not be compared (``agree``
+    None) is not dropped from it: it fails the row and is named in the note.
+    """
+    agree = sum(1 for v in verdicts if v["agree"] is True)
+    uncompared = [v for v in verdicts if v["agree"] is None]
+    disagreements = [v for v in verdicts if v["agree"] is False]
+    measured = f"{agree} of {len(verdicts)} agree"
+    if uncompared:
+        measured += f", {len(uncompared)} not compared"
+    notes = [f"not compared: {v['verdict']} ({v['error']})" for v in uncompared]
+    notes += [
+        f"{v['verdict']}: testssl {v['testssl']!r} vs tls_scan {v['tls_scan']!r}" for v in disagreements
+    ]
+    return Row(
+        "6",
+        "verdicts both tools give agree",
+        "all agree, none left uncompared",
+        measured,
+        ratio=agree / len(verdicts) if verdicts else None,
+        passed=bool(verdicts) and agree == len(verdicts),
+        note="; ".join(notes) or ", ".join(v["verdict"] for v in verdicts),
     )
 
 
