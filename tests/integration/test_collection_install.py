@@ -95,6 +95,8 @@ def _inventory(user: UserSetup, name: str, host_vars: dict[str, object]) -> Path
                     "hosts": {
                         HOST: {
                             "ansible_connection": "local",
+                            # the preflight's trust check reads files as this user (no sudo)
+                            "ansible_become": False,
                             "ansible_python_interpreter": str(user.venv_bin / "python"),
                             "tlsward_listen_address": "127.0.2.250",
                             "tlsward_server_names": ["bio.user.tlsward.test"],
