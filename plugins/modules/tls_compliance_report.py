@@ -42,7 +42,7 @@ options:
   fail_severity:
     description:
       - A failed finding at or above this severity makes the run non-compliant.
-      - One of tlsward's severity scale (C(tlsward.scan.model.SEVERITIES) - info, low, medium, high,
+      - A severity of tlsward's scale, C(tlsward.severities.SEVERITIES) (from info, the lowest, to
         critical).
       - Defaults to the collection's threshold (C(tlsward.defaults.DEFAULT_FAIL_SEVERITY), high), the
         one C(tls_scan) uses.

@@ -83,7 +83,7 @@ options:
   fail_severity:
     description:
       - C(compliant) is false when a finding at or above this severity fails.
-      - One of tlsward's severity scale (C(tlsward.scan.model.SEVERITIES) - info, low, medium, high,
+      - A severity of tlsward's scale, C(tlsward.severities.SEVERITIES) (from info, the lowest, to
         critical).
       - Defaults to the collection's threshold (C(tlsward.defaults.DEFAULT_FAIL_SEVERITY), high), the
         one C(tls_compliance_report) and the compliance role use.

@@ -12,6 +12,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
+from tlsward.defaults import MAX_UNIT_EXPOSURE
 from tlsward.policy import available_policies, load_policy, render_nginx
 from tlsward.scan.hostchecks import judge_drift
 
@@ -45,6 +46,7 @@ def _render(policy: str, target: str, **extra: Any) -> dict[str, str]:
         "nginx_tls_tickets_managed": bool(load_policy(policy)["session"]["tickets"]),
         "nginx_tls_ticket_keys": KEYS,
         "nginx_tls_stapling": False,
+        "nginx_tls_unit_max_exposure": MAX_UNIT_EXPOSURE,  # its default is the tls_default filter's
         **extra,
     }
     templar = Templar(loader=DataLoader(), variables=variables)

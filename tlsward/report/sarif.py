@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from tlsward import __version__
+from tlsward.severities import SEVERITIES
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = (
@@ -27,7 +28,7 @@ SARIF_SCHEMA_URI = (
 # code-scanning services read from rule properties (>= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium).
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
-_RANK = {s: i for i, s in enumerate(("info", "low", "medium", "high", "critical"))}
+_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 # What each check asks for (docs/compliance.md, "Findings"): the rules' short descriptions.
 DESCRIPTIONS = {

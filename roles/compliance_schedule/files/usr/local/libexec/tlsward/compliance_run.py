@@ -5,11 +5,12 @@
     compliance-run --check-config F  validate a configuration file and exit
 
 CONFIG (JSON, written by the compliance_schedule role): command, project_dir, reports_dir, keep,
-fail_severity, warning_days, webhook_url. The playbook writes reports_dir/<run_id>/report.json;
-this script reads it and alerts when the run failed, the report is missing, a check at or above
-fail_severity failed, or a certificate expires within warning_days: an error line in the journal,
-an optional webhook POST (JSON) and a non-zero exit status (the unit shows as failed).
-Python standard library only.
+fail_severity, severities (tlsward's severity scale, lowest first, as the controller package
+defines it), warning_days (null: the run's own window, the profile's) and webhook_url. The
+playbook writes reports_dir/<run_id>/report.json; this script reads it and alerts when the run
+failed, the report is missing, a check at or above fail_severity failed, or a certificate expires
+within the warning window: an error line in the journal, an optional webhook POST (JSON) and a
+non-zero exit status (the unit shows as failed). Python standard library only.
 """
 
 from __future__ import annotations
@@ -25,8 +26,16 @@ from typing import Any
 DEFAULT_CONFIG = "/etc/tlsward/compliance-schedule.json"
 # A run id is its UTC second, with -NN appended when several runs start in the same second.
 RUN_DIR = re.compile(r"^\d{8}T\d{6}Z(?:-\d{2})?$")
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-REQUIRED = ("command", "project_dir", "reports_dir", "keep", "fail_severity", "warning_days", "webhook_url")
+REQUIRED = (
+    "command",
+    "project_dir",
+    "reports_dir",
+    "keep",
+    "fail_severity",
+    "severities",
+    "warning_days",
+    "webhook_url",
+)
 
 
 def log(priority: int, message: str) -> None:
@@ -40,8 +49,14 @@ def load_config(path: str) -> dict[str, Any]:
     if not problems:
         if not isinstance(config["command"], list) or not config["command"]:
             problems.append("command must be a non-empty list")
-        if config["fail_severity"] not in SEVERITIES:
-            problems.append(f"fail_severity must be one of {SEVERITIES}")
+        scale = config["severities"]
+        if not isinstance(scale, list) or not scale or not all(isinstance(s, str) for s in scale):
+            problems.append("severities must be a non-empty list of severity names")
+        elif config["fail_severity"] not in scale:
+            problems.append(f"fail_severity must be one of {scale}")
+        days = config["warning_days"]
+        if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 0):
+            problems.append("warning_days must be null or a number of days >= 0")
         if int(config["keep"]) < 1:
             problems.append("keep must be at least 1")
         if config["webhook_url"] and not re.match(r"^https?://", config["webhook_url"]):
@@ -81,14 +96,16 @@ def alerts_for(report: dict[str, Any], config: dict[str, Any], rc: int, html: st
         f"run {report['run_id']}: {verdict}: {s['compliant_hosts']}/{s['hosts']} hosts compliant, "
         f"{s['failed']} failed checks, report {html}",
     )
-    threshold = SEVERITIES.index(config["fail_severity"])
+    scale = config["severities"]
+    failing = set(scale[scale.index(config["fail_severity"]) :])
     for host in report["hosts"]:
         for f in host["findings"]:
-            if not f["passed"] and SEVERITIES.index(f["severity"]) >= threshold:
+            if not f["passed"] and f["severity"] in failing:
                 alerts.append(f"{host['name']}: {f['id']} ({f['severity']}): {f['message']}")
     if not alerts and rc != 0:
         alerts.append(f"the compliance playbook exited with status {rc}")
-    window = int(config["warning_days"])
+    # Not set: the window the run itself used (the profile's certificate.min_days_left).
+    window = int(report["warning_days"] if config["warning_days"] is None else config["warning_days"])
     for cert in report.get("certificates", []):
         if cert["days_left"] < window:
             alerts.append(
@@ -105,18 +122,14 @@ def main(argv: list[str]) -> int:
     config = load_config(argv[0] if argv else DEFAULT_CONFIG)
     reports_dir = Path(config["reports_dir"])
     before = runs(reports_dir)
-    command = [
-        *config["command"],
-        "-e",
-        json.dumps(
-            {
-                "compliance_reports_dir": str(reports_dir),
-                "compliance_keep_reports": int(config["keep"]),
-                "compliance_fail_severity": config["fail_severity"],
-                "compliance_warning_days": int(config["warning_days"]),
-            }
-        ),
-    ]
+    extra = {
+        "compliance_reports_dir": str(reports_dir),
+        "compliance_keep_reports": int(config["keep"]),
+        "compliance_fail_severity": config["fail_severity"],
+    }
+    if config["warning_days"] is not None:
+        extra["compliance_warning_days"] = int(config["warning_days"])
+    command = [*config["command"], "-e", json.dumps(extra)]
     log(6, f"compliance run: {' '.join(command[:4])} ...")
     rc = subprocess.run(command, cwd=config["project_dir"], check=False).returncode
     # This run's report is the newest run directory that was not there before it started (a run
