@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 
 from tlsward.errors import PolicyError
+from tlsward.sigalgs import check_profile as check_signature_algorithms
+from tlsward.sigalgs import schemes_for
 
 DEFAULT_POLICY = "biometric-strict"
 # Size of nginx's shared TLS session cache when the caller names none (the nginx_tls role passes
@@ -133,6 +135,7 @@ def _check(data: dict[str, Any], origin: str) -> None:
     if data["ocsp_stapling"] not in ("required", "when_available", "off"):
         problems.append(f"{origin}: ocsp_stapling must be required, when_available or off")
     problems += _check_security_level(data, origin)
+    problems += check_signature_algorithms(data, origin)
     if problems:
         raise PolicyError("policy", problems)
 
@@ -253,6 +256,8 @@ def render_nginx(
         "session_tickets": bool(data["session"]["tickets"]),
         "session_timeout_seconds": int(data["session"]["timeout_seconds"]),
         "early_data": bool(data["early_data"]["allowed"]),
+        # The profile's signature schemes this OpenSSL can name; "" when the profile lists none.
+        "signature_algorithms": ":".join(schemes_for(data, openssl_version) or []),
     }
     values["directives"] = _nginx_directives(values, data, session_cache_size)
     return values
@@ -272,6 +277,8 @@ def _nginx_directives(values: dict[str, Any], data: dict[str, Any], cache_size: 
             values["ciphersuites"] if "TLSv1.3" in protocols and values["ciphersuites"] else None,
         ),
         ("ssl_ecdh_curve", values["ssl_ecdh_curve"]),
+        # Without it OpenSSL signs with any scheme of its own default list (SHA-224 in TLS 1.2).
+        ("ssl_conf_command SignatureAlgorithms", values["signature_algorithms"] or None),
         ("ssl_prefer_server_ciphers", values["ssl_prefer_server_ciphers"]),
         (
             "ssl_session_cache",

@@ -75,6 +75,13 @@ options:
     description: Network timeout in seconds per connection.
     type: int
     default: 5
+  openssl_version:
+    description:
+      - The endpoint's OpenSSL version (C(3.5.1) or the C(openssl version) line), when known; the
+        compliance role passes each host's gathered C(openssl version).
+      - C(kex.groups) and C(kex.pq_hybrid) are judged against it; without it a missing hybrid
+        post-quantum group is reported, not failed.
+    type: str
   min_days_left:
     description:
       - Certificate expiry warning window in days.
@@ -170,6 +177,7 @@ ENDPOINT_KEYS = (
     "unknown_ca_client_key",
     "expect_http_path",
     "timeout",
+    "openssl_version",
 )
 
 
@@ -215,6 +223,7 @@ def _target(values: dict[str, Any], problems: list[str]) -> Any:
         http_path=str(values.get("expect_http_path") or "/"),
         overrides=values.get("overrides") or None,
         timeout=float(values.get("timeout") or 5),
+        openssl_version=str(values.get("openssl_version") or "").strip() or None,
     )
 
 
@@ -236,6 +245,7 @@ def main() -> None:
         "unknown_ca_client_key": {"type": "path", "no_log": False},
         "expect_http_path": {"type": "str", "default": "/"},
         "timeout": {"type": "int", "default": 5},
+        "openssl_version": {"type": "str"},
         "min_days_left": {"type": "int"},
         "fail_severity": {"type": "str"},
         "endpoints": {"type": "list", "elements": "dict"},

@@ -116,13 +116,18 @@ def test_hardened_mtls_endpoints_scanned_with_a_device_chain_identity(
         assert record["probes"]["valid"]["http_status"] == 200
 
 
+SHAPE = ["id", "passed", "status", "severity", "message", "evidence"]
+
+
 def test_every_finding_has_the_documented_shape(scan_records: dict[str, dict[str, Any]]) -> None:
     for name, record in scan_records.items():
         findings = [f.as_dict() for f in judge(record, "biometric-strict", "production")]
         assert {f["id"] for f in findings} >= CORE_IDS, name
         for f in findings:
-            assert list(f) == ["id", "passed", "status", "severity", "message", "evidence"]
+            # remediation is optional: a finding that says what to change carries it last.
+            assert list(f) in (SHAPE, [*SHAPE, "remediation"]), list(f)
             assert isinstance(f["evidence"], dict)
+            assert isinstance(f.get("remediation", ""), str)
 
 
 def test_wildcard_is_accepted_outside_production(scan_records: dict[str, dict[str, Any]]) -> None:

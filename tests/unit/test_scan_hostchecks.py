@@ -36,6 +36,7 @@ def nginx_dump(**changes: str | None) -> str:
         "ssl_ciphers": r["ssl_ciphers"],
         "ssl_conf_command Ciphersuites": r["ciphersuites"],
         "ssl_ecdh_curve": r["ssl_ecdh_curve"],
+        "ssl_conf_command SignatureAlgorithms": r["signature_algorithms"],
         "ssl_prefer_server_ciphers": r["ssl_prefer_server_ciphers"],
         "ssl_session_cache": "shared:tlsward:10m",
         "ssl_session_tickets": "on",
@@ -473,6 +474,7 @@ def test_endpoints_from_inventory_hosts() -> None:
             "policy": "biometric-strict",
             "environment": "staging",
             "overrides": {"tls12_ciphers": "ECDHE-ECDSA-AES128-GCM-SHA256"},
+            "openssl_version": None,
         }
     ]
 

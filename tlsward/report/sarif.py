@@ -43,6 +43,8 @@ DESCRIPTIONS = {
     "cipher.aead": "Every accepted TLS 1.2 or older cipher suite is AEAD (GCM, CCM, ChaCha20-Poly1305).",
     "cipher.strength": "No anonymous, under-128-bit or weak-ephemeral-key cipher suite is accepted.",
     "kex.groups": "Every supported key-exchange group is one of the profile's groups.",
+    "kex.pq_hybrid": "X25519MLKEM768 is negotiated where the profile and the target's OpenSSL have it.",
+    "tls.signature_algorithms": "The server signs the handshake only with the profile's signature schemes.",
     "cert.chain.trusted": "The chain verifies to a trust anchor for the server name at scan time.",
     "cert.chain.complete": "The server sends every intermediate certificate.",
     "cert.chain.self_signed": "The leaf certificate is not self-signed.",

@@ -13,9 +13,10 @@ def endpoints_from_hosts(hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One ``tls_scan`` endpoint per host variables mapping that has ``tlsward_listen_address``.
 
     Each mapping is one host's variables (``groups['frontends'] | map('extract', hostvars)``);
-    the endpoint gets the host's profile, environment, port, primary server name and the
-    validated TLS overrides it was rendered with. Hosts without a listen address have no
-    endpoint (their host-side checks still run).
+    the endpoint gets the host's profile, environment, port, primary server name, the validated
+    TLS overrides it was rendered with and the host's OpenSSL version (gathered by the compliance
+    run, else ``tlsward_openssl_version``; ``None`` when neither is known). Hosts without a
+    listen address have no endpoint (their host-side checks still run).
     """
     problems = []
     endpoints = []
@@ -39,6 +40,11 @@ def endpoints_from_hosts(hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
             )
             continue
         overrides = overrides_from_vars(hv)
+        # The target's OpenSSL: what the compliance run read on the host (``openssl version``), else
+        # what the inventory states (tlsward_openssl_version, as preflight reads it).
+        facts = hv.get("compliance_host_facts")
+        gathered = facts.get("openssl_version") if isinstance(facts, dict) else None
+        openssl_version = gathered or hv.get("tlsward_openssl_version") or None
         endpoints.append(
             {
                 "name": name,
@@ -48,6 +54,7 @@ def endpoints_from_hosts(hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "policy": hv.get("tlsward_policy") or DEFAULT_POLICY,
                 "environment": str(hv.get("tlsward_environment") or "production"),
                 "overrides": overrides or None,
+                "openssl_version": str(openssl_version).strip() if openssl_version else None,
             }
         )
     if problems:

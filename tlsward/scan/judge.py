@@ -8,6 +8,8 @@ from typing import Any
 from tlsward.policy import DEFAULT_POLICY, effective_tls, load_policy
 from tlsward.scan.judge_cert import judge_certificates
 from tlsward.scan.judge_http import judge_hsts, judge_mtls, judge_server_tokens
+from tlsward.scan.judge_pq import judge_pq_hybrid
+from tlsward.scan.judge_sigalgs import judge_signature_algorithms
 from tlsward.scan.judge_tls import judge_attacks, judge_groups, judge_protocols, judge_session, judge_suites
 from tlsward.scan.model import Finding, check
 
@@ -61,6 +63,8 @@ def judge(
     findings += judge_protocols(record, data, tls, list(data["protocols"].get("required", [])))
     findings += judge_suites(record, tls, data)
     findings += judge_groups(record, data, overrides, openssl_version)
+    findings += judge_pq_hybrid(record, data, overrides, openssl_version)
+    findings += judge_signature_algorithms(record, data)
     findings += judge_certificates(record, data, environment, when, min_days_left)
     findings += judge_hsts(record, data)
     findings += judge_mtls(record, data)

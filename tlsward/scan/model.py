@@ -36,6 +36,8 @@ class Finding:
     severity: str
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    # What to change when the check fails (reports show it, SARIF as the rule's help); optional.
+    remediation: str | None = None
 
     def __post_init__(self) -> None:
         severity_rank(self.severity)
@@ -47,7 +49,8 @@ class Finding:
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["passed"] = self.passed
-        return {k: out[k] for k in ("id", "passed", "status", "severity", "message", "evidence")}
+        keys = ("id", "passed", "status", "severity", "message", "evidence")
+        return {k: out[k] for k in keys} | ({"remediation": self.remediation} if self.remediation else {})
 
 
 def check(finding_id: str, ok: bool, severity: str, message: str, **evidence: Any) -> Finding:

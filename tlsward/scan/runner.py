@@ -36,6 +36,7 @@ from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import 
 from tlsward.errors import TlswardError
 from tlsward.scan.model import Target
 from tlsward.scan.netutil import resolve
+from tlsward.scan.probe_hello import run_hello_probes
 from tlsward.scan.probes import run_probes
 
 RECORD_SCHEMA = 1
@@ -208,6 +209,8 @@ def scan(targets: list[Target], *, concurrency: int = 20) -> list[dict[str, Any]
     queued = [r for pair in requests for r in pair if r is not None]
     with ThreadPoolExecutor(max_workers=min(len(targets), concurrency)) as pool:
         probe_futures = [pool.submit(run_probes, t) for t in targets]
+        # Hand-built ClientHellos: hybrid post-quantum groups and signature schemes (probe_hello).
+        hello_futures = [pool.submit(run_hello_probes, t) for t in targets]
         scanner = Scanner(
             concurrent_server_scans_limit=min(len(queued), concurrency),
             per_server_concurrent_connections_limit=5,
@@ -217,6 +220,7 @@ def scan(targets: list[Target], *, concurrency: int = 20) -> list[dict[str, Any]
             as_json = ServerScanResultAsJson.model_validate(result).model_dump(mode="json")
             by_uuid[result.uuid] = (as_json, time.monotonic() - started)
         probes = [f.result() for f in probe_futures]
+        hellos = [f.result() for f in hello_futures]
     records = []
     for target, (request, unauthenticated), anchor_pems, probe in zip(
         targets, requests, anchors, probes, strict=True
@@ -245,4 +249,6 @@ def scan(targets: list[Target], *, concurrency: int = 20) -> list[dict[str, Any]
             # Which commands ran without the client identity (the rest ran with it).
             record["without_client_identity"] = sorted(c.value for c in UNAUTHENTICATED_COMMANDS)
         records.append(record)
+    for record, hello in zip(records, hellos, strict=True):
+        record.update(hello)
     return records
