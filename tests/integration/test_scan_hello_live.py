@@ -176,6 +176,8 @@ def test_command_line_target_openssl_decides_the_hybrid_verdict(
         str(scan_material.device[1]),
         "--format",
         "json",
+        "--fail-on",
+        "low",
     ]
     statuses = {}
     for claimed in (None, "3.0.19", "3.5.0"):

@@ -325,3 +325,25 @@ def test_unreachable_endpoint_is_reported_not_raised() -> None:
     where = ph.Where("127.0.0.1", 9, None, 1.0)
     assert ph.hello_groups(where, (0x001D,), (0x001D,))["outcome"] == "error"
     assert ph.signature_probe("TLSv1.3", where, (0x0403,))["outcome"] == "error"
+
+
+def test_a_reset_is_tried_once_more_a_refusal_is_not() -> None:
+    calls: list[int] = []
+
+    def reset_then_answer() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionResetError("reset by peer")
+        return "answer"
+
+    assert ph._once_more_after_a_reset(reset_then_answer) == "answer"
+    assert len(calls) == 2
+
+    def refused() -> str:
+        calls.append(1)
+        raise ConnectionRefusedError("refused")
+
+    calls.clear()
+    with pytest.raises(ConnectionRefusedError):
+        ph._once_more_after_a_reset(refused)
+    assert len(calls) == 1

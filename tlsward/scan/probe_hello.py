@@ -28,9 +28,10 @@ import os
 import secrets
 import socket
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
@@ -474,6 +475,22 @@ def _transcript_hash(hash_name: str, messages: list[bytes], retried: bool) -> by
     return hashlib.new(hash_name, b"".join(messages)).digest()
 
 
+T = TypeVar("T")
+
+
+def _once_more_after_a_reset(attempt: Callable[[], T]) -> T:
+    """``attempt()``, tried a second time when the server reset or closed the connection (a busy
+    server does that now and then); refusals, timeouts and protocol errors are not retried."""
+    try:
+        return attempt()
+    except (ConnectionResetError, BrokenPipeError):
+        return attempt()
+    except ConnectionError as exc:
+        if "closed the connection" not in str(exc):
+            raise
+        return attempt()
+
+
 def describe_error(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, Alert):
         return {"outcome": "alert", "alert": exc.name}
@@ -499,10 +516,14 @@ def hello_groups(where: Where, groups: tuple[int, ...], shares: tuple[int, ...])
         "offered_groups": [GROUPS.get(g, hex(g)) for g in groups],
         "key_shares": [GROUPS.get(g, hex(g)) for g in shares],
     }
-    try:
+
+    def exchange() -> ServerHello:
         with Connection(where) as conn:
             conn.send_handshake(hello.encode())
-            server = parse_server_hello(conn.next_message())
+            return parse_server_hello(conn.next_message())
+
+    try:
+        server = _once_more_after_a_reset(exchange)
     except (OSError, ProtocolError, Alert) as exc:
         return {**out, **describe_error(exc)}
     out.update(
@@ -615,7 +636,7 @@ def signature_probe(version: str, where: Where, schemes: tuple[int, ...]) -> dic
     or ``error``."""
     probe = _tls13_signature if version == "TLSv1.3" else _tls12_signature
     try:
-        return probe(where, schemes)
+        return _once_more_after_a_reset(lambda: probe(where, schemes))
     except (OSError, ProtocolError, Alert) as exc:
         return describe_error(exc)
 
