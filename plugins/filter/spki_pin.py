@@ -14,14 +14,8 @@ short_description: RFC 7469 pin-sha256 (base64 SHA-256 of the SubjectPublicKeyIn
 description:
   - Returns the pin of the first PEM object (certificate, CSR, public or private key).
   - The same key gives the same pin whether read from the key, its CSR or its certificate.
-options:
-  _input:
-    description: PEM text (certificate, CSR, public or private key).
-    type: str
-    required: true
-  passphrase:
-    description: Passphrase of an encrypted private key.
-    type: str
+extends_documentation_fragment:
+  - tlsward.tls.policy.pem
 """
 
 EXAMPLES = r"""

@@ -13,14 +13,8 @@ version_added: 0.1.0
 short_description: RFC 7469 pin-sha256 of every PEM object of a bundle
 description:
   - Returns the pins of every PEM object, in order (e.g. leaf and intermediates).
-options:
-  _input:
-    description: PEM text (certificate, CSR, public or private key).
-    type: str
-    required: true
-  passphrase:
-    description: Passphrase of an encrypted private key.
-    type: str
+extends_documentation_fragment:
+  - tlsward.tls.policy.pem
 """
 
 EXAMPLES = r"""

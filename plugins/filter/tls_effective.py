@@ -13,18 +13,10 @@ version_added: 0.1.0
 short_description: Protocols, suites and groups of a profile after inventory overrides
 description:
   - Applies validated inventory overrides to a profile and returns what would be deployed.
-  - Groups with a C(min_openssl) are kept only when I(openssl_version) is at least that version.
-options:
-  _input:
-    description: Profile name, path to a profile file, or a mapping.
-    type: raw
-    required: true
-  overrides:
-    description: Inventory overrides (protocols, tls12_ciphers, tls13_ciphersuites, groups).
-    type: dict
-  openssl_version:
-    description: Output of C(openssl version) on the target.
-    type: str
+extends_documentation_fragment:
+  - tlsward.tls.policy.profile_input
+  - tlsward.tls.policy.openssl_version
+  - tlsward.tls.policy.overrides
 """
 
 EXAMPLES = r"""

@@ -13,11 +13,8 @@ version_added: 0.1.0
 short_description: Load a tlsward TLS policy profile
 description:
   - Returns the whole profile (by name, file path or mapping), after schema validation.
-options:
-  _input:
-    description: Profile name (e.g. C(biometric-strict)), path to a profile file, or a mapping.
-    type: raw
-    required: true
+extends_documentation_fragment:
+  - tlsward.tls.policy.profile_input
 """
 
 EXAMPLES = r"""

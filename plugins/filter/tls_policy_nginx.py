@@ -17,23 +17,16 @@ description:
     nginx_tls template writes them (it loops over the table) and the compliance drift check compares
     against - a list of C({directive, value}), value in nginx syntax, none for a directive that must
     not be written.
-  - Groups with a C(min_openssl) are kept only when I(openssl_version) is at least that version.
 options:
-  _input:
-    description: Profile name, path to a profile file, or a mapping.
-    type: raw
-    required: true
-  openssl_version:
-    description: Output of C(openssl version) on the target.
-    type: str
-  overrides:
-    description: Inventory overrides (protocols, tls12_ciphers, tls13_ciphersuites, groups).
-    type: dict
   session_cache_size:
     description:
       - Size of the shared TLS session cache written into C(ssl_session_cache).
       - Defaults to C(tlsward.policy.NGINX_SESSION_CACHE_SIZE) (10m).
     type: str
+extends_documentation_fragment:
+  - tlsward.tls.policy.profile_input
+  - tlsward.tls.policy.openssl_version
+  - tlsward.tls.policy.overrides
 """
 
 EXAMPLES = r"""

@@ -13,18 +13,10 @@ version_added: 0.1.0
 short_description: Render a tlsward policy profile as system-wide OpenSSL settings
 description:
   - Returns MinProtocol, CipherString, Ciphersuites and Groups for the system OpenSSL configuration.
-  - Groups with a C(min_openssl) are kept only when I(openssl_version) is at least that version.
-options:
-  _input:
-    description: Profile name, path to a profile file, or a mapping.
-    type: raw
-    required: true
-  openssl_version:
-    description: Output of C(openssl version) on the target.
-    type: str
-  overrides:
-    description: Inventory overrides (protocols, tls12_ciphers, tls13_ciphersuites, groups).
-    type: dict
+extends_documentation_fragment:
+  - tlsward.tls.policy.profile_input
+  - tlsward.tls.policy.openssl_version
+  - tlsward.tls.policy.overrides
 """
 
 EXAMPLES = r"""

@@ -20,18 +20,13 @@ options:
     description: PEM bundle of CA certificates.
     type: str
     required: true
-  policy:
-    description: Profile name, file path or mapping. Default - the default profile.
-    type: raw
-  min_days_left:
-    description: >-
-      Minimum days before expiry, for every certificate. Default - the profile's
-      C(certificate.min_days_left).
-    type: int
   usage:
     description: What the CAs issue for - C(client) (device CAs) or C(server).
     type: str
     default: client
+extends_documentation_fragment:
+  - tlsward.tls.policy
+  - tlsward.tls.policy.certificates
 """
 
 EXAMPLES = r"""

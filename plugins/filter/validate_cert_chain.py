@@ -26,14 +26,6 @@ options:
       PEM trust anchors. Default - self-signed roots at the end of the bundle and the
       controller's CA store.
     type: raw
-  policy:
-    description: Profile name, file path or mapping. Default - the default profile.
-    type: raw
-  min_days_left:
-    description: >-
-      Minimum days before expiry, for every certificate. Default - the profile's
-      C(certificate.min_days_left).
-    type: int
   hostname:
     description: DNS name or IP address the leaf must cover.
     type: str
@@ -51,6 +43,9 @@ options:
   private_key_passphrase:
     description: Passphrase of an encrypted I(private_key).
     type: str
+extends_documentation_fragment:
+  - tlsward.tls.policy
+  - tlsward.tls.policy.certificates
 """
 
 EXAMPLES = r"""

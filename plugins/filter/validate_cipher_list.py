@@ -23,9 +23,8 @@ options:
     description: Cipher string (C(A:B:!C)) or list of names.
     type: raw
     required: true
-  policy:
-    description: Profile name, file path or mapping. Default - the default profile, C(biometric-strict).
-    type: raw
+extends_documentation_fragment:
+  - tlsward.tls.policy
 """
 
 EXAMPLES = r"""

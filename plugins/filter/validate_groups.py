@@ -21,12 +21,9 @@ options:
     description: List of group names or a string (C(X25519:prime256v1)).
     type: raw
     required: true
-  policy:
-    description: Profile name, file path or mapping. Default - the default profile, C(biometric-strict).
-    type: raw
-  openssl_version:
-    description: The target's C(openssl version) output.
-    type: str
+extends_documentation_fragment:
+  - tlsward.tls.policy
+  - tlsward.tls.policy.openssl_version
 """
 
 EXAMPLES = r"""

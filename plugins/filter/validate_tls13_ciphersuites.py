@@ -19,9 +19,8 @@ options:
     description: Suite string (C(TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256)) or list of names.
     type: raw
     required: true
-  policy:
-    description: Profile name, file path or mapping. Default - the default profile, C(biometric-strict).
-    type: raw
+extends_documentation_fragment:
+  - tlsward.tls.policy
 """
 
 EXAMPLES = r"""

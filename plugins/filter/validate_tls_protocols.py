@@ -20,9 +20,8 @@ options:
     description: List of versions or a string (C(TLSv1.2 TLSv1.3)).
     type: raw
     required: true
-  policy:
-    description: Profile name, file path or mapping. Default - the default profile, C(biometric-strict).
-    type: raw
+extends_documentation_fragment:
+  - tlsward.tls.policy
 """
 
 EXAMPLES = r"""
