@@ -21,6 +21,7 @@ import pytest
 
 import tlsward.scan
 from tlsward.cli import scan as cli
+from tlsward.defaults import DEFAULT_FAIL_SEVERITY
 from tlsward.errors import TlswardError
 from tlsward.scan import Target, judge, judge_record, scan_payload
 from tlsward.scan.model import SEVERITIES, check
@@ -130,6 +131,11 @@ def test_the_severity_order_is_the_scanner_s() -> None:
     assert cli.SEVERITIES == SEVERITIES
 
 
+def test_the_default_threshold_is_stricter_than_the_module_s() -> None:
+    assert cli.build_parser().parse_args(["h.test"]).fail_on == cli.DEFAULT_FAIL_ON == "low"
+    assert SEVERITIES.index(cli.DEFAULT_FAIL_ON) < SEVERITIES.index(DEFAULT_FAIL_SEVERITY)
+
+
 def test_help_documents_every_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.main(["--help"])
@@ -218,9 +224,10 @@ def test_the_worst_failed_finding_of_every_endpoint_decides() -> None:
 
 
 def test_fail_on_ignores_failures_below_it() -> None:
-    # The default (low) ignores a failed info finding.
+    # The default threshold (low) ignores a failed info finding only.
     assert cli.exit_code([result_with("info")]) == 0
     assert cli.exit_code([result_with("info", "low")]) == 11
+    assert cli.exit_code([result_with("info", "low", "medium")], fail_on="high") == 0
     assert cli.exit_code([result_with("medium")], fail_on="high") == 0
     assert cli.exit_code([result_with("medium", "high")], fail_on="high") == 13
     assert cli.exit_code([result_with("high")], fail_on="critical") == 0
@@ -230,7 +237,7 @@ def test_fail_on_ignores_failures_below_it() -> None:
 def test_undecided_finding_counts_as_failed() -> None:
     result = result_with()
     result["findings"].append({"id": "x", "passed": False, "status": "error", "severity": "medium"})
-    assert cli.exit_code([result]) == 12
+    assert cli.exit_code([result], fail_on="low") == 12
 
 
 # ---------------------------------------------------------------------------------------------
@@ -445,6 +452,41 @@ def test_terminal_stderr_gets_a_progress_line_per_endpoint(monkeypatch: pytest.M
     json.loads(out)
 
 
+def _requiring_client_certificate() -> dict[str, Any]:
+    record = copy.deepcopy(recorded("hardened"))
+    record["sslyze"]["connectivity_result"]["client_auth_requirement"] = "REQUIRED"
+    return record
+
+
+def test_endpoint_requiring_a_client_certificate_is_named_when_none_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _fake_scan(monkeypatch, {"127.0.2.26": _requiring_client_certificate()})
+    stderr = io.StringIO()  # piped: the hint is not a progress line, it is always written
+    code, out = _run(["127.0.2.26:8443", "--sni", "bio.scan.test"], stderr)
+    assert stderr.getvalue() == (
+        "tlsward-scan: 127.0.2.26:8443 - the endpoint requires a client certificate; without --client-cert "
+        "and --client-key the checks that need one are undecided\n"
+    )
+    assert code != cli.EXIT_UNREACHABLE
+    json.loads(out)
+
+
+def test_no_client_certificate_hint_when_one_is_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    for path in (cert, key):
+        path.write_text("x", encoding="utf-8")
+    records = {"127.0.2.26": _requiring_client_certificate(), "127.0.2.10": recorded("hardened")}
+    _fake_scan(monkeypatch, records)
+    stderr = io.StringIO()
+    _run(["127.0.2.26:8443", "--client-cert", str(cert), "--client-key", str(key)], stderr)
+    assert stderr.getvalue() == ""
+    _run(["127.0.2.10:8443"], stderr)  # does not ask for one
+    assert stderr.getvalue() == ""
+
+
 def test_piped_run_of_the_console_module_has_no_progress_line() -> None:
     """The real entry point with standard error a pipe: only the error line, never progress."""
     proc = subprocess.run(
@@ -563,10 +605,9 @@ def test_group_is_fine_on_a_new_enough_or_unknown_openssl() -> None:
 
 def test_target_openssl_from_the_command_line_decides(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_scan(monkeypatch, {"127.0.2.10": _with_hybrid_group()})
-    code, out = _run(
-        ["127.0.2.10:8443", "--sni", "bio.scan.test", "--target-openssl", "3.0.15"], io.StringIO()
-    )
+    argv = ["127.0.2.10:8443", "--sni", "bio.scan.test", "--fail-on", "medium"]
+    code, out = _run([*argv, "--target-openssl", "3.0.15"], io.StringIO())
     assert code == 12  # kex.groups is medium
     assert [f["id"] for f in json.loads(out)["findings"] if not f["passed"]] == ["kex.groups"]
-    code, _ = _run(["127.0.2.10:8443", "--sni", "bio.scan.test", "--target-openssl", "3.5.1"], io.StringIO())
+    code, _ = _run([*argv, "--target-openssl", "3.5.1"], io.StringIO())
     assert code == 0

@@ -24,6 +24,9 @@ from tlsward.severities import SEVERITIES
 
 PROG = "tlsward-scan"
 DEFAULT_PORT = 443
+# Stricter than the modules' threshold (tlsward.defaults.DEFAULT_FAIL_SEVERITY, high): from a shell
+# or a CI job every failed finding from low up counts unless --fail-on says otherwise.
+DEFAULT_FAIL_ON = "low"
 FORMATS = ("json", "sarif", "junit", "html", "prometheus", "cbom")
 
 EXIT_OK = 0
@@ -171,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fail-on",
         choices=SEVERITIES,
-        default="low",
+        default=DEFAULT_FAIL_ON,
         metavar="SEVERITY",
         help=f"lowest failed severity that makes the run non-compliant and the exit code non-zero; "
         f"one of {', '.join(SEVERITIES)} (default %(default)s)",
@@ -210,7 +213,7 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         parser.error("; ".join(exc.problems))
 
 
-def exit_code(results: list[dict[str, Any]], fail_on: str = "low") -> int:
+def exit_code(results: list[dict[str, Any]], fail_on: str = DEFAULT_FAIL_ON) -> int:
     """0 when no finding at or above ``fail_on`` failed, else 10 + the worst such severity's position."""
     limit = SEVERITIES.index(fail_on)
     worst = -1
@@ -252,6 +255,15 @@ def unreachable_reason(result: dict[str, Any]) -> str | None:
         # sslyze says "Server rejected the connection" for a refused TCP connection too: no need to repeat.
         return reason if match["kind"] == "ServerRejectedConnection" else f"{reason} ({detail})"
     return None
+
+
+def needs_client_certificate(result: dict[str, Any]) -> bool:
+    """True when the endpoint's handshake asked for a client certificate and would not go on without one."""
+    for finding in result["findings"]:
+        if finding["id"] == "connectivity":
+            required = finding["evidence"].get("client_auth_requirement") == "REQUIRED"
+            return bool(finding["passed"] and required)
+    return False
 
 
 def _formatter(fmt: str) -> Callable[[dict[str, Any]], str]:
@@ -382,8 +394,17 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         if reason is not None:
             unreachable = True
             _say(stderr, f"{result['name']} - {reason}")
-        elif progress:
+            continue
+        if progress:
             _say(stderr, f"{result['name']} - {_summary(result)}")
+        if client is None and needs_client_certificate(result):
+            # Not an error (the endpoint was judged), but the checks that need a handshake past the
+            # client certificate are undecided: say why, terminal or not.
+            _say(
+                stderr,
+                f"{result['name']} - the endpoint requires a client certificate; without --client-cert "
+                "and --client-key the checks that need one are undecided",
+            )
     text = render(
         args.format,
         results,
