@@ -71,6 +71,18 @@ options:
     description: Path requested by the HTTP probes (Server header, client-certificate enforcement).
     type: str
     default: /
+  resumption_peers:
+    description:
+      - Other listeners and server names of the same service. A session obtained on one of them must
+        not open this endpoint without the endpoint verifying the client itself
+        (C(session.cross_listener_resumption), nginx CVE-2025-23419).
+      - Each item takes C(host), C(port) and C(server_name), each defaulting to the endpoint's own
+        (an item with only C(server_name) is another name on the same address and port). A name no
+        server is configured for is always tried as well; at most 8 peers are probed.
+      - C(tls_compliance_endpoints) fills it with the host's other server names and the other front
+        ends of the same environment.
+    type: list
+    elements: dict
   timeout:
     description: Network timeout in seconds per connection.
     type: int
@@ -175,6 +187,7 @@ ENDPOINT_KEYS = (
     "revoked_client_key",
     "unknown_ca_client_cert",
     "unknown_ca_client_key",
+    "resumption_peers",
     "expect_http_path",
     "timeout",
     "openssl_version",
@@ -191,6 +204,30 @@ def _identity(values: dict[str, Any], prefix: str, problems: list[str], label: s
         problems.append(f"{label}: {prefix}_cert and {prefix}_key go together")
         return None
     return Identity(Path(cert).expanduser(), Path(key).expanduser())
+
+
+def _peers(values: dict[str, Any], problems: list[str], label: str) -> tuple[Any, ...]:
+    from tlsward.scan.model import Listener  # noqa: PLC0415 - imported after the interpreter check
+
+    peers = []
+    for index, item in enumerate(values.get("resumption_peers") or []):
+        where = f"{label}: resumption_peers[{index}]"
+        if not isinstance(item, dict) or set(item) - {"host", "port", "server_name"}:
+            problems.append(f"{where}: a mapping of host, port and server_name")
+            continue
+        try:
+            port = int(item["port"]) if item.get("port") is not None else None
+        except (TypeError, ValueError):
+            problems.append(f"{where}: port {item.get('port')!r} is not a number")
+            continue
+        peers.append(
+            Listener(
+                host=str(item["host"]) if item.get("host") else None,
+                port=port,
+                server_name=str(item["server_name"]) if item.get("server_name") else None,
+            )
+        )
+    return tuple(peers)
 
 
 def _target(values: dict[str, Any], problems: list[str]) -> Any:
@@ -220,6 +257,7 @@ def _target(values: dict[str, Any], problems: list[str]) -> Any:
         client=_identity(values, "client", problems, label),
         revoked_client=_identity(values, "revoked_client", problems, label),
         unknown_ca_client=_identity(values, "unknown_ca_client", problems, label),
+        resumption_peers=_peers(values, problems, label),
         http_path=str(values.get("expect_http_path") or "/"),
         overrides=values.get("overrides") or None,
         timeout=float(values.get("timeout") or 5),
@@ -243,6 +281,7 @@ def main() -> None:
         "revoked_client_key": {"type": "path", "no_log": False},
         "unknown_ca_client_cert": {"type": "path"},
         "unknown_ca_client_key": {"type": "path", "no_log": False},
+        "resumption_peers": {"type": "list", "elements": "dict"},
         "expect_http_path": {"type": "str", "default": "/"},
         "timeout": {"type": "int", "default": 5},
         "openssl_version": {"type": "str"},

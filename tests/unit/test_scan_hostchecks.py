@@ -474,6 +474,7 @@ def test_endpoints_from_inventory_hosts() -> None:
             "policy": "biometric-strict",
             "environment": "staging",
             "overrides": {"tls12_ciphers": "ECDHE-ECDSA-AES128-GCM-SHA256"},
+            "resumption_peers": [{"server_name": "alt.example.test"}],
             "openssl_version": None,
         }
     ]

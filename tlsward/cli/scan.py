@@ -112,6 +112,34 @@ def parse_endpoint(arg: str) -> Endpoint:
     return Endpoint(host, port)
 
 
+@dataclass(frozen=True)
+class Peer:
+    """One ``--resumption-peer``: another listener or name (``None``: the endpoint's own value)."""
+
+    host: str | None = None
+    port: int | None = None
+    server_name: str | None = None
+
+
+def parse_peer(arg: str) -> Peer:
+    """``/NAME`` (another name on the endpoint's address and port), ``:PORT``, ``HOST[:PORT]``, or
+    either of the last two followed by ``/NAME``."""
+    left, sep, name = arg.strip().rpartition("/")
+    if not sep:
+        left, name = name, ""
+    if name and not _HOSTNAME.match(name):
+        raise argparse.ArgumentTypeError(f"{arg!r} - {name!r} is not a server name")
+    if left.startswith(":") and left.count(":") == 1:
+        return Peer(port=_port(left[1:], arg), server_name=name or None)
+    if not left:
+        if not name:
+            raise argparse.ArgumentTypeError(f"{arg!r} - give a HOST[:PORT], a :PORT or a /NAME")
+        return Peer(server_name=name)
+    endpoint = parse_endpoint(left)
+    has_port = "]:" in left if left.startswith("[") else left.count(":") == 1
+    return Peer(endpoint.host, endpoint.port if has_port else None, name or None)
+
+
 def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of seconds")
@@ -167,6 +195,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--target-openssl",
         metavar="V",
         help="the target's OpenSSL version (e.g. 3.0.15): key-exchange groups are judged against it",
+    )
+    parser.add_argument(
+        "--resumption-peer",
+        dest="resumption_peers",
+        action="append",
+        default=[],
+        type=parse_peer,
+        metavar="PEER",
+        help="another listener or name of the service whose sessions must not open the endpoint "
+        "without its own client verification: /NAME, :PORT, HOST[:PORT], each optionally with /NAME "
+        "(repeatable; a name no server is configured for is always tried)",
     )
     parser.add_argument(
         "--format", choices=FORMATS, default="json", help="output on standard output (default %(default)s)"
@@ -352,6 +391,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_USAGE
     from tlsward.errors import TlswardError  # noqa: PLC0415
     from tlsward.scan import Identity, Target, judge_record, scan  # noqa: PLC0415
+    from tlsward.scan.model import Listener  # noqa: PLC0415
     from tlsward.scan.netutil import resolve  # noqa: PLC0415
 
     progress = stderr.isatty()
@@ -376,6 +416,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             ca_file=args.ca_file.expanduser() if args.ca_file else None,
             client=client,
             timeout=float(args.timeout),
+            resumption_peers=tuple(Listener(p.host, p.port, p.server_name) for p in args.resumption_peers),
             openssl_version=args.target_openssl,
         )
         for ep in endpoints

@@ -57,6 +57,8 @@ DESCRIPTIONS = {
     "cert.key_type": "The leaf and intermediate keys are of a type and size the profile allows.",
     "cert.signature_algorithm": "Every certificate of the sent chain is signed with an allowed hash.",
     "cert.lifetime": "The leaf certificate's lifetime is within the profile's maximum.",
+    "cert.lifetime_calendar": "A publicly trusted leaf fits the CA/B Forum SC-081 limit at its next renewal; "
+    "a private CA's leaf fits the profile's maximum.",
     "ocsp.stapling": "A good OCSP response is stapled where the profile or the certificate asks for one.",
     "hsts.present": "The Strict-Transport-Security header is sent.",
     "hsts.max_age": "The HSTS max-age is at least the profile's minimum.",
@@ -69,6 +71,10 @@ DESCRIPTIONS = {
     "session.resumption": "Session resumption works when the profile enables a cache or tickets.",
     "session.tickets": "Session tickets are on or off as the profile says.",
     "early_data.state": "TLS 1.3 0-RTT early data is refused unless the profile allows it.",
+    "early_data.unsafe_method_refused": "An unsafe request sent as 0-RTT early data is answered 425 "
+    "Too Early and never reaches the application.",
+    "session.cross_listener_resumption": "A session from another listener or server name never opens an "
+    "endpoint that requires client certificates without the endpoint verifying the client.",
     "vuln.compression": "TLS compression is off (CRIME).",
     "vuln.insecure_renegotiation": "Secure renegotiation (RFC 5746) is supported.",
     "vuln.client_renegotiation": "Client-initiated renegotiation is refused.",

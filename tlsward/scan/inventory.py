@@ -17,6 +17,10 @@ def endpoints_from_hosts(hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     TLS overrides it was rendered with and the host's OpenSSL version (gathered by the compliance
     run, else ``tlsward_openssl_version``; ``None`` when neither is known). Hosts without a
     listen address have no endpoint (their host-side checks still run).
+
+    ``resumption_peers`` are where a session offered to the endpoint may come from: the host's
+    other server names (same listener) and the other endpoints of the same environment (the
+    nginx_tls role shares the session ticket keys across the fleet).
     """
     problems = []
     endpoints = []
@@ -54,9 +58,16 @@ def endpoints_from_hosts(hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "policy": hv.get("tlsward_policy") or DEFAULT_POLICY,
                 "environment": str(hv.get("tlsward_environment") or "production"),
                 "overrides": overrides or None,
+                "resumption_peers": [{"server_name": str(other)} for other in names[1:]],
                 "openssl_version": str(openssl_version).strip() if openssl_version else None,
             }
         )
     if problems:
         raise TlswardError("tls_compliance_endpoints", problems)
+    for endpoint in endpoints:
+        endpoint["resumption_peers"] += [
+            {"host": other["host"], "port": other["port"], "server_name": other["server_name"]}
+            for other in endpoints
+            if other is not endpoint and other["environment"] == endpoint["environment"]
+        ]
     return endpoints

@@ -7,8 +7,11 @@ from typing import Any
 
 from tlsward.policy import DEFAULT_POLICY, effective_tls, load_policy
 from tlsward.scan.judge_cert import judge_certificates
+from tlsward.scan.judge_early_data import judge_early_data
 from tlsward.scan.judge_http import judge_hsts, judge_mtls, judge_server_tokens
+from tlsward.scan.judge_lifetime import judge_lifetime_calendar
 from tlsward.scan.judge_pq import judge_pq_hybrid
+from tlsward.scan.judge_resumption import judge_cross_resumption
 from tlsward.scan.judge_sigalgs import judge_signature_algorithms
 from tlsward.scan.judge_tls import judge_attacks, judge_groups, judge_protocols, judge_session, judge_suites
 from tlsward.scan.model import Finding, check
@@ -66,9 +69,12 @@ def judge(
     findings += judge_pq_hybrid(record, data, overrides, openssl_version)
     findings += judge_signature_algorithms(record, data)
     findings += judge_certificates(record, data, environment, when, min_days_left)
+    findings += judge_lifetime_calendar(record, data, when, min_days_left)
     findings += judge_hsts(record, data)
     findings += judge_mtls(record, data)
     findings += judge_server_tokens(record)
     findings += judge_session(record, data)
+    findings += judge_cross_resumption(record, data)
+    findings += judge_early_data(record, data)
     findings += judge_attacks(record)
     return findings

@@ -279,6 +279,17 @@ def _trust(ctx: _Chain) -> list[Finding]:
     return findings
 
 
+def warning_window_days(rules: dict[str, Any], min_days_left: int | None) -> int:
+    """The expiry warning window: ``min_days_left`` when given, else the profile's
+    ``certificate.min_days_left`` (30 when the profile has none)."""
+    return int(min_days_left if min_days_left is not None else rules.get("min_days_left", 30))
+
+
+def leaf_lifetime_days(leaf: x509.Certificate) -> float:
+    """notBefore to notAfter in days, as ``cert.lifetime`` compares it with the profile's maximum."""
+    return (leaf.not_valid_after_utc - leaf.not_valid_before_utc).total_seconds() / 86400
+
+
 def _validity(ctx: _Chain, min_days_left: int | None) -> list[Finding]:
     """No certificate anywhere in the chain (anchor included) expired or expiring within the window."""
     everything = list(ctx.chain)
@@ -294,7 +305,7 @@ def _validity(ctx: _Chain, min_days_left: int | None) -> list[Finding]:
         for d, c in zip(described, everything, strict=True)
         if c.not_valid_after_utc < ctx.now or c.not_valid_before_utc > ctx.now
     ]
-    window = int(min_days_left if min_days_left is not None else ctx.rules.get("min_days_left", 30))
+    window = warning_window_days(ctx.rules, min_days_left)
     soon = [d for d in described if 0 <= d["days_left"] < window]
     return [
         check(
@@ -383,7 +394,7 @@ def _keys_and_signatures(ctx: _Chain) -> list[Finding]:
         if not is_self_signed(c)
         and (_sig_hash(c) in chain_rules.WEAK_HASHES or _sig_hash(c) not in allowed_hashes)
     ]
-    lifetime = (leaf.not_valid_after_utc - leaf.not_valid_before_utc).total_seconds() / 86400
+    lifetime = leaf_lifetime_days(leaf)
     max_days = rules.get("max_leaf_lifetime_days")
     return [
         check(

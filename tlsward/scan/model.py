@@ -76,6 +76,19 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class Listener:
+    """Another listener or server name of the same service (``None``: the target's own value).
+
+    A session obtained there must not open the target without the client being verified by the
+    target (cross-listener resumption, ``session.cross_listener_resumption``).
+    """
+
+    host: str | None = None
+    port: int | None = None
+    server_name: str | None = None
+
+
+@dataclass(frozen=True)
 class Target:
     """One endpoint to scan and how to judge it.
 
@@ -84,6 +97,8 @@ class Target:
     (inventory host name). ``overrides`` are the inventory's validated TLS overrides, so the
     endpoint is judged against exactly what was rendered for it. ``openssl_version`` is the
     target's OpenSSL when known (the groups are judged against it), ``None`` when not.
+    ``resumption_peers`` are the service's other listeners and names whose sessions are offered
+    to this endpoint (a name no server is configured for is always tried as well).
     """
 
     host: str
@@ -100,6 +115,7 @@ class Target:
     overrides: dict[str, Any] | None = None
     timeout: float = 5.0
     openssl_version: str | None = None
+    resumption_peers: tuple[Listener, ...] = ()
 
     @property
     def sni(self) -> str:

@@ -36,7 +36,9 @@ from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import 
 from tlsward.errors import TlswardError
 from tlsward.scan.model import Target
 from tlsward.scan.netutil import resolve
+from tlsward.scan.probe_early_data import probe_early_data
 from tlsward.scan.probe_hello import run_hello_probes
+from tlsward.scan.probe_resumption import probe_resumption
 from tlsward.scan.probes import run_probes
 
 RECORD_SCHEMA = 1
@@ -209,6 +211,9 @@ def scan(targets: list[Target], *, concurrency: int = 20) -> list[dict[str, Any]
     queued = [r for pair in requests for r in pair if r is not None]
     with ThreadPoolExecutor(max_workers=min(len(targets), concurrency)) as pool:
         probe_futures = [pool.submit(run_probes, t) for t in targets]
+        # Cross-listener resumption and requests in 0-RTT early data (probe_resumption, probe_early_data).
+        resumption_futures = [pool.submit(probe_resumption, t) for t in targets]
+        early_futures = [pool.submit(probe_early_data, t) for t in targets]
         # Hand-built ClientHellos: hybrid post-quantum groups and signature schemes (probe_hello).
         hello_futures = [pool.submit(run_hello_probes, t) for t in targets]
         scanner = Scanner(
@@ -220,6 +225,10 @@ def scan(targets: list[Target], *, concurrency: int = 20) -> list[dict[str, Any]
             as_json = ServerScanResultAsJson.model_validate(result).model_dump(mode="json")
             by_uuid[result.uuid] = (as_json, time.monotonic() - started)
         probes = [f.result() for f in probe_futures]
+        sessions = [
+            {"resumption": r.result(), "early_data": e.result()}
+            for r, e in zip(resumption_futures, early_futures, strict=True)
+        ]
         hellos = [f.result() for f in hello_futures]
     records = []
     for target, (request, unauthenticated), anchor_pems, probe in zip(
@@ -251,4 +260,6 @@ def scan(targets: list[Target], *, concurrency: int = 20) -> list[dict[str, Any]
         records.append(record)
     for record, hello in zip(records, hellos, strict=True):
         record.update(hello)
+    for record, session in zip(records, sessions, strict=True):
+        record.update(session)
     return records
