@@ -4,19 +4,19 @@ Each layout is one nginx master process whose server blocks are the hardened end
 ``scan_endpoints`` (its rendered ``server`` block, so every other check passes) with the listen
 address, names, session cache, ticket key and locations of the layout:
 
-- ``resumption_shared`` (127.0.2.40): the mTLS listener :8443 and a laxer listener :8444 (client
+- ``resumption_shared`` (127.0.2.60): the mTLS listener :8443 and a laxer listener :8444 (client
   certificate optional, no CRL) of the same name share a ticket key file and a session cache zone,
   so a session the revoked device gets on :8444 resumes on :8443 (nginx's CVE-2025-23419 fix
   compares server names, and the name is the same).
-- ``resumption_separate`` (127.0.2.41): the same two listeners with their own keys and zones.
-- ``resumption_sni`` (127.0.2.42): one listener whose default server (``enroll.scan.test``) asks for
+- ``resumption_separate`` (127.0.2.61): the same two listeners with their own keys and zones.
+- ``resumption_sni`` (127.0.2.62): one listener whose default server (``enroll.scan.test``) asks for
   no client certificate and shares the ticket key with the mTLS server ``bio.scan.test``.
-- ``early_guarded`` (127.0.2.43): 0-RTT on, unsafe methods in early data answered 425 (the guard
+- ``early_guarded`` (127.0.2.63): 0-RTT on, unsafe methods in early data answered 425 (the guard
   the nginx_tls role renders), everything else proxied to a recording upstream with
   ``Early-Data: $ssl_early_data``.
-- ``early_unguarded`` (127.0.2.44): 0-RTT on, no guard, the same upstream.
+- ``early_unguarded`` (127.0.2.64): 0-RTT on, no guard, the same upstream.
 
-The recording upstream (``Upstream``) listens on 127.0.2.45:8080.
+The recording upstream (``Upstream``) listens on 127.0.2.65:8080.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import scan_endpoints as se
 from tlsward.scan import Identity, Target
 from tlsward.scan.model import Listener
 
-UPSTREAM = ("127.0.2.45", 8080)
+UPSTREAM = ("127.0.2.65", 8080)
 ENROLL_NAME = "enroll.scan.test"
 LAX_PORT = 8444
 # The RFC 8470 guard of the nginx_tls role (roles/nginx_tls/templates/etc/nginx/tlsward/upstream.conf.j2).
@@ -196,21 +196,21 @@ def layouts() -> list[Layout]:
     return [
         Layout(
             "resumption_shared",
-            "127.0.2.40",
-            _two_listeners("127.0.2.40", shared=True),
+            "127.0.2.60",
+            _two_listeners("127.0.2.60", shared=True),
             peers=(Listener(port=LAX_PORT),),
         ),
         Layout(
             "resumption_separate",
-            "127.0.2.41",
-            _two_listeners("127.0.2.41", shared=False),
+            "127.0.2.61",
+            _two_listeners("127.0.2.61", shared=False),
             peers=(Listener(port=LAX_PORT),),
         ),
         Layout(
-            "resumption_sni", "127.0.2.42", _sni("127.0.2.42"), peers=(Listener(server_name=ENROLL_NAME),)
+            "resumption_sni", "127.0.2.62", _sni("127.0.2.62"), peers=(Listener(server_name=ENROLL_NAME),)
         ),
-        Layout("early_guarded", "127.0.2.43", _early("early_guarded", "127.0.2.43", guarded=True)),
-        Layout("early_unguarded", "127.0.2.44", _early("early_unguarded", "127.0.2.44", guarded=False)),
+        Layout("early_guarded", "127.0.2.63", _early("early_guarded", "127.0.2.63", guarded=True)),
+        Layout("early_unguarded", "127.0.2.64", _early("early_unguarded", "127.0.2.64", guarded=False)),
     ]
 
 

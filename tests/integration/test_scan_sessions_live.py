@@ -65,7 +65,7 @@ def test_shared_ticket_key_with_a_laxer_listener_is_flagged(session_records: dic
     assert record["probes"]["revoked"]["http_status"] == 400
     bypasses = bad.evidence["bypasses"]
     assert {(b["identity"], b["peer"], b["answer"]) for b in bypasses} == {
-        ("revoked", f"{se.SERVER_NAME} at 127.0.2.40:{sess.LAX_PORT}", 200)
+        ("revoked", f"{se.SERVER_NAME} at 127.0.2.60:{sess.LAX_PORT}", 200)
     }
     assert {b["version"] for b in bypasses} == {"TLSv1.2", "TLSv1.3"}
 

@@ -23,8 +23,8 @@ from tlsward.scan.probe_resumption import MAX_PEERS, UNCONFIGURED_NAME, peers_of
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "scan"
 POLICY = load_policy("biometric-strict")
-TARGET = {"host": "127.0.2.40", "port": 8443, "server_name": "bio.scan.test"}
-LAX = {"host": "127.0.2.40", "port": 8444, "server_name": "bio.scan.test"}
+TARGET = {"host": "127.0.2.60", "port": 8443, "server_name": "bio.scan.test"}
+LAX = {"host": "127.0.2.60", "port": 8444, "server_name": "bio.scan.test"}
 
 
 def hardened() -> dict[str, Any]:
@@ -80,7 +80,7 @@ def test_revoked_session_from_a_lax_listener_served_is_a_bypass() -> None:
     finding = verdict(record)
     assert finding.status == "fail"
     assert finding.remediation == REMEDIATION
-    assert "bio.scan.test at 127.0.2.40:8444 (revoked client identity, TLSv1.3) RESUMED" in finding.message
+    assert "bio.scan.test at 127.0.2.60:8444 (revoked client identity, TLSv1.3) RESUMED" in finding.message
     [bypass] = finding.evidence["bypasses"]
     assert (bypass["identity"], bypass["resumed"], bypass["answer"]) == ("revoked", True, 200)
     assert (finding.evidence["sessions_offered"], finding.evidence["resumed"]) == (2, 2)
@@ -133,7 +133,7 @@ def test_every_peer_unreachable_is_undecided() -> None:
     gone["origin"] = {"stage": "connect", "error": "ConnectionRefusedError", "resumed": False}
     finding = verdict(record_with(gone))
     assert finding.status == "error"
-    assert finding.evidence["unreachable_peers"] == ["bio.scan.test at 127.0.2.40:8444"]
+    assert finding.evidence["unreachable_peers"] == ["bio.scan.test at 127.0.2.60:8444"]
 
 
 def test_not_applicable_without_mtls_or_without_a_probe() -> None:
@@ -148,21 +148,21 @@ def test_not_applicable_without_mtls_or_without_a_probe() -> None:
 
 def test_peers_start_with_an_unconfigured_name_and_drop_the_target_itself() -> None:
     target = Target(
-        host="127.0.2.40",
+        host="127.0.2.60",
         port=8443,
         server_name="bio.scan.test",
         resumption_peers=(
             Listener(port=8444),
             Listener(server_name="enroll.scan.test"),
-            Listener(host="127.0.2.40", port=8443),  # the target itself
+            Listener(host="127.0.2.60", port=8443),  # the target itself
             Listener(port=8444),  # twice
         ),
     )
     probed, left_out = peers_of(target)
     assert probed == [
-        ("127.0.2.40", 8443, UNCONFIGURED_NAME),
-        ("127.0.2.40", 8444, "bio.scan.test"),
-        ("127.0.2.40", 8443, "enroll.scan.test"),
+        ("127.0.2.60", 8443, UNCONFIGURED_NAME),
+        ("127.0.2.60", 8444, "bio.scan.test"),
+        ("127.0.2.60", 8443, "enroll.scan.test"),
     ]
     assert left_out == []
     many = Target(host="h", resumption_peers=tuple(Listener(port=p) for p in range(1000, 1020)))
@@ -209,7 +209,7 @@ def test_module_reads_resumption_peers() -> None:
     assert "resumption_peers" in module.ENDPOINT_KEYS
     problems: list[str] = []
     values = {
-        "host": "127.0.2.40",
+        "host": "127.0.2.60",
         "resumption_peers": [{"port": "8444"}, {"server_name": "enroll.scan.test"}],
     }
     target = module._target(values, problems)
@@ -226,8 +226,8 @@ def test_module_reads_resumption_peers() -> None:
         ("/enroll.scan.test", cli.Peer(server_name="enroll.scan.test")),
         (":8444", cli.Peer(port=8444)),
         (":8444/bio.scan.test", cli.Peer(port=8444, server_name="bio.scan.test")),
-        ("127.0.2.41", cli.Peer(host="127.0.2.41")),
-        ("127.0.2.41:8443", cli.Peer(host="127.0.2.41", port=8443)),
+        ("127.0.2.61", cli.Peer(host="127.0.2.61")),
+        ("127.0.2.61:8443", cli.Peer(host="127.0.2.61", port=8443)),
         ("[::1]:8444/bio.scan.test", cli.Peer(host="::1", port=8444, server_name="bio.scan.test")),
         ("::1", cli.Peer(host="::1")),
     ],
@@ -252,7 +252,7 @@ def test_cli_peers_reach_the_target(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tlsward.scan, "scan", fake)
     parser = cli.build_parser()
     args = parser.parse_args(
-        ["127.0.2.40:8443", "--resumption-peer", ":8444", "--resumption-peer", "/a.test"]
+        ["127.0.2.60:8443", "--resumption-peer", ":8444", "--resumption-peer", "/a.test"]
     )
     cli._check_arguments(parser, args)
     cli.run(args, io.StringIO(), io.StringIO())
