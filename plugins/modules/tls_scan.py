@@ -171,6 +171,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.validation import check_type_path
 
 ENDPOINT_KEYS = (
     "host",
@@ -203,7 +204,8 @@ def _identity(values: dict[str, Any], prefix: str, problems: list[str], label: s
     if not cert or not key:
         problems.append(f"{label}: {prefix}_cert and {prefix}_key go together")
         return None
-    return Identity(Path(cert).expanduser(), Path(key).expanduser())
+    # the endpoints' paths get the conversion of type=path options (~ and $VARS expanded)
+    return Identity(Path(check_type_path(cert)), Path(check_type_path(key)))
 
 
 def _peers(values: dict[str, Any], problems: list[str], label: str) -> tuple[Any, ...]:
@@ -253,7 +255,7 @@ def _target(values: dict[str, Any], problems: list[str]) -> Any:
         name=values.get("name") or None,
         policy=values.get("policy") or DEFAULT_POLICY,
         environment=str(values.get("environment") or "production"),
-        ca_file=Path(values["ca_file"]).expanduser() if values.get("ca_file") else None,
+        ca_file=Path(check_type_path(values["ca_file"])) if values.get("ca_file") else None,
         client=_identity(values, "client", problems, label),
         revoked_client=_identity(values, "revoked_client", problems, label),
         unknown_ca_client=_identity(values, "unknown_ca_client", problems, label),
@@ -300,7 +302,7 @@ def main() -> None:
     try:
         from tlsward.defaults import DEFAULT_FAIL_SEVERITY  # noqa: PLC0415
         from tlsward.errors import TlswardError  # noqa: PLC0415
-        from tlsward.scan import SEVERITIES, judge_record, scan  # noqa: PLC0415
+        from tlsward.scan import SEVERITIES, judge_record, scan, scan_payload  # noqa: PLC0415
     except ImportError as exc:
         module.fail_json(
             msg=f"tls_scan: cannot import tlsward.scan ({exc}); run it on the controller with the tlsward "
@@ -339,15 +341,7 @@ def main() -> None:
         for record, result in zip(records, results, strict=True):
             safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in result["name"])
             (out / f"{safe}.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
-    payload: dict[str, Any] = {
-        "changed": False,
-        "compliant": all(r["compliant"] for r in results),
-        "results": results,
-    }
-    if params["endpoints"] is None:
-        payload["findings"] = results[0]["findings"]
-        payload["worst_failed_severity"] = results[0]["worst_failed_severity"]
-    module.exit_json(**payload)
+    module.exit_json(changed=False, **scan_payload(results, single=params["endpoints"] is None))
 
 
 if __name__ == "__main__":
