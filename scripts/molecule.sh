@@ -22,6 +22,8 @@ jobs=${MOLECULE_JOBS:-1}
 scripts/build-images.sh "${distros[@]}"
 export PATH="$PWD/.venv/bin:$PATH"
 export ANSIBLE_CONFIG="$PWD/ansible.cfg"
+# The scenarios stay in molecule/ at the collection root (not extensions/molecule/).
+export MOLECULE_GLOB="molecule/*/molecule.yml"
 mkdir -p .cache
 
 # run_distro DISTRO OFFSET: every scenario on one distro, starting at OFFSET in the list so two
