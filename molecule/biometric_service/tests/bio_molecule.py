@@ -27,10 +27,20 @@ def device_dir(name: str) -> Path:
 ROOT = "device-a"  # every device directory holds the tlsward root CA (ca.pem)
 
 
+def own_key_dir() -> Path:
+    """The key and CSR a device made itself (prepare.yml); tls_pki wrote no key for it."""
+    return Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "device-own-key"
+
+
+def key_of(client: str) -> Path:
+    lab_key = device_dir(client) / "privkey.pem"
+    return lab_key if lab_key.exists() else own_key_dir() / "privkey.pem"
+
+
 def tls_context(client: str | None) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(device_dir(ROOT) / "ca.pem"))
     if client:
-        context.load_cert_chain(device_dir(client) / "chain.pem", device_dir(client) / "privkey.pem")
+        context.load_cert_chain(device_dir(client) / "chain.pem", key_of(client))
     return context
 
 

@@ -11,7 +11,19 @@ import time
 import urllib.parse
 
 import httpx
-from bio_molecule import ADDRESS, SERVER_NAME, body, client, device_dir, f32, fingerprint, noisy, unit_vector
+from bio_molecule import (
+    ADDRESS,
+    SERVER_NAME,
+    body,
+    client,
+    device_dir,
+    f32,
+    fingerprint,
+    noisy,
+    own_key_dir,
+    unit_vector,
+)
+from cryptography import x509
 
 from tlsward.scan.hostchecks import EXPOSURE
 
@@ -125,13 +137,41 @@ def test_each_role_may_do_only_its_job(host, subject):
         assert c.delete(f"/v1/subjects/{subject}", params={"group": "site-a"}).status_code == 204
     log = host.file("/var/log/tlsward-biometric/audit.jsonl").content_string
     audit = [json.loads(line) for line in log.splitlines()]
-    mine = [e for e in audit if e.get("subject_id") == subject]
+    mine = [e for e in audit if e.get("subject_id") == subject and e.get("subject_group") == "site-a"]
     assert [(e["event"], e["outcome"], e["device_id"]) for e in mine] == [
         ("enroll", "enrolled", "device-a"),
         ("verify", "match", "device-b"),
         ("delete", "deleted", "operator-1"),
     ]
     assert mine[0]["credential"] == fingerprint("device-a")  # the certificate used
+    # site-b's probe is on record in its own group: it never reached site-a's subject
+    probe = [e for e in audit if e.get("subject_id") == subject and e.get("subject_group") == "site-b"]
+    assert [(e["outcome"], e["device_id"]) for e in probe] == [("subject_not_found", "verifier-b")]
+
+
+def test_a_certificate_from_the_devices_own_csr_carries_what_the_ca_chose(subject):
+    """The CSR asked for operator-1, the operator role and CA:TRUE; the CA issued kiosk-csr, a
+    verifier of site-a, and kept no key for it."""
+    assert not (device_dir("kiosk-csr") / "privkey.pem").exists()
+    cert = x509.load_pem_x509_certificate((device_dir("kiosk-csr") / "cert.pem").read_bytes())
+    uris = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert [str(u) for u in uris.get_values_for_type(x509.UniformResourceIdentifier)] == [
+        "urn:tlsward:device:kiosk-csr",
+        "urn:tlsward:role:verifier",
+        "urn:tlsward:group:site-a",
+    ]
+    assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    assert cert.subject.rfc4514_string() == "CN=kiosk-csr,OU=devices,O=tlsward"
+    own = (own_key_dir() / "privkey.pem").read_bytes()
+    assert b"PRIVATE KEY" in own  # the device's key, made on its side, is the one that works
+    enrolled = unit_vector(30)
+    with client("device-a") as c:
+        assert c.post(f"/v1/subjects/{subject}/enroll", json=body(enrolled)).status_code == 201
+    with client("kiosk-csr") as c:
+        verified = c.post(f"/v1/subjects/{subject}/verify", json=body(noisy(enrolled, 31)))
+        assert verified.json()["match"] is True
+        refused = c.get("/v1/admin/keys")
+        assert (refused.status_code, refused.json()["error"]) == (403, "forbidden")
 
 
 def test_a_device_that_spends_its_failure_budget_is_throttled():
