@@ -284,3 +284,10 @@ def test_the_schedule_script_reads_the_scale_from_its_configuration() -> None:
     assert [a.split(":")[1].strip() for a in alerts[:2]] == ["a (medium)", "b (high)"]
     assert "expires in 15 days" in alerts[2]  # the run's own window (20 days) when none is set
     assert len(script.alerts_for(report, {**config, "fail_severity": "high", "warning_days": 10}, 2, "")) == 1
+
+
+def test_the_session_cache_size_the_renderer_falls_back_to_is_the_roles_default() -> None:
+    from tlsward.policy import NGINX_SESSION_CACHE_SIZE  # noqa: PLC0415
+
+    defaults = yaml.safe_load((REPO / "roles/nginx_tls/defaults/main.yml").read_text(encoding="utf-8"))
+    assert defaults["nginx_tls_session_cache_size"] == NGINX_SESSION_CACHE_SIZE
