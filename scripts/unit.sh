@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/apt-install.sh nginx-light openssl testssl.sh postgresql chromium
 export PATH="$PWD/.venv/bin:$PATH"
-pytest "$@"
+# the slowest tests are listed, so a run that grows shows where
+pytest --durations=15 "$@"
