@@ -80,7 +80,8 @@ class Service:
                 stderr=subprocess.STDOUT,
             )
         wait_for(lambda: self._alive() and self.socket.is_socket(), 60, f"service {self.label} socket")
-        # nginx's workers reach the socket through its group, as in production (www-data).
+        # nginx's workers reach the socket through its group (the bench's nginx runs its workers as
+        # Debian's www-data; the roles give them a user of their own).
         os.chown(self.socket, 0, grp.getgrnam(SOCKET_GROUP).gr_gid)
 
     def _alive(self) -> bool:

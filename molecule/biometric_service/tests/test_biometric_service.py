@@ -55,7 +55,7 @@ def test_service_runs_as_its_user_with_private_files(host):
     assert user == "tlsward-biometric"
     sock = host.file("/run/tlsward-biometric/api.sock")
     assert sock.is_socket
-    assert (sock.mode, sock.group) == (0o660, "www-data")
+    assert (sock.mode, sock.group) == (0o660, "tlsward-nginx")
     for key in ("k1", "k2"):
         f = host.file(f"/etc/tlsward-biometric/keys/{key}.key")
         assert (f.user, f.mode) == ("tlsward-biometric", 0o400)
@@ -65,6 +65,28 @@ def test_service_runs_as_its_user_with_private_files(host):
     assert (db.user, db.mode) == ("tlsward-biometric", 0o600)
     # no TCP or UDP listener belongs to the service
     assert "tlsward-biometr" not in host.check_output("ss -Htulnp")
+
+
+# Connects to the API socket and prints what happened: "connected" or the errno's name.
+SOCKET_PROBE = (
+    "import errno, socket; s = socket.socket(socket.AF_UNIX)\n"
+    "try:\n    s.connect('/run/tlsward-biometric/api.sock'); print('connected')\n"
+    "except OSError as e:\n    print(errno.errorcode[e.errno])"
+)
+
+
+def test_only_nginx_workers_reach_the_socket(host):
+    """A process of another user in the distribution's web group (www-data) is refused; the
+    same probe as nginx's worker user connects, so the refusal is not a service that is down."""
+    workers = host.check_output("ps -o user:32= -C nginx | sort -u")
+    assert workers.split() == ["root", "tlsward-nginx"], workers
+    # exit 9: the user exists from an earlier verify run
+    host.run_expect([0, 9], "useradd --system --no-create-home --gid www-data webapp")
+    as_other = host.run("setpriv --reuid webapp --regid www-data --clear-groups python3 -c %s", SOCKET_PROBE)
+    as_nginx = host.run(
+        "setpriv --reuid tlsward-nginx --regid tlsward-nginx --clear-groups python3 -c %s", SOCKET_PROBE
+    )
+    assert (as_other.stdout.strip(), as_nginx.stdout.strip()) == ("EACCES", "connected"), (as_other, as_nginx)
 
 
 def test_enroll_then_verify_match_and_non_match(subject):
