@@ -15,10 +15,40 @@ down() {
   scripts/docker-down.sh
 }
 
+# The "try it" commands: a verifier and an enroller of group demo (issued when missing), and a
+# subject that the enroller enrols, the verifier verifies and the enroller deletes again, all through
+# nginx with mutual TLS. They are printed, then run exactly as printed from the repository root
+# (so they can be run again as often as wanted); the demo fails when one of them does.
+try_it() {
+  local devices=.pki/demo/devices cmd out
+  local curl="curl -sS --fail-with-body --resolve bio.demo.tlsward.test:443:127.0.1.2"
+  local url=https://bio.demo.tlsward.test
+  local json="-H 'Content-Type: application/json' -d '{\"modality\":\"face-128\",\"template\":{\"encoding\":\"float-list\",\"values\":[$(printf '0.088388,%.0s' $(seq 127))0.088388]}}'"
+  as() { echo "$curl --cacert $devices/$1/ca.pem --cert $devices/$1/chain.pem --key $devices/$1/privkey.pem"; }
+  local commands=(
+    ".venv/bin/ansible-playbook -i inventories/demo tlsward.tls.device_issue -e device_id=demo-enroller -e device_role=enroller -e device_group=demo"
+    ".venv/bin/ansible-playbook -i inventories/demo tlsward.tls.device_issue -e device_id=demo-verifier -e device_role=verifier -e device_group=demo"
+    "$(as demo-verifier) $url/healthz"
+    "$(as demo-enroller) $json $url/v1/subjects/demo-alice/enroll"
+    "$(as demo-verifier) $json $url/v1/subjects/demo-alice/verify"
+    "$(as demo-enroller) -X DELETE $url/v1/subjects/demo-alice"
+  )
+  echo "  PKI store   .pki/demo (root CA: .pki/demo/ca/root.crt; device identities: $devices/<id>/)"
+  echo "  try it      from this directory (the demo has just run each of them):"
+  for cmd in "${commands[@]}"; do printf '    %s\n' "$cmd"; done
+  for cmd in "${commands[@]}"; do
+    if ! out=$(bash -c "$cmd" 2>&1); then
+      printf 'tlsward demo: this printed command failed:\n  %s\n%s\n' "$cmd" "$(tail -n 20 <<<"$out")" >&2
+      return 1
+    fi
+  done
+}
+
 up() {
   local t0
   t0=$(date +%s)
   scripts/build-images.sh "$distro"
+  scripts/apt-install.sh curl
   if [ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null || true)" != "true" ]; then
     docker rm -f "$name" >/dev/null 2>&1 || true
     echo "tlsward demo: starting $name ($distro, systemd, host network, listeners on 127.0.1.2)"
@@ -44,15 +74,7 @@ tlsward demo is up ($(( $(date +%s) - t0 )) s).
   policy      $(grep -E '^tlsward_policy:' inventories/demo/group_vars/all/main.yml | awk '{print $2}')
   system TLS  /etc/ssl/tlsward/system-default.cnf inside the container
 MSG
-  if [ -d .pki/demo ]; then
-    cat <<MSG
-  PKI store   .pki/demo (root CA: .pki/demo/root-ca.pem; device certificates: .pki/demo/devices/)
-  try it      playbooks/device_issue.yml -e device_id=demo-phone, then
-              curl --resolve bio.demo.tlsward.test:443:127.0.1.2 --cacert .pki/demo/root-ca.pem \\
-                   --cert .pki/demo/devices/demo-phone.pem --key .pki/demo/devices/demo-phone.key \\
-                   https://bio.demo.tlsward.test/healthz
-MSG
-  fi
+  try_it
   latest=$(ls -1d reports/*/ 2>/dev/null | tail -1 || true)
   [ -n "$latest" ] && echo "  report      ${latest}report.html"
   echo "  remove it   make demo-down"
